@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Generate the pushdesk icons (a white bell on a rounded blue square).
+
+Run from the repository root:
+
+    .venv/bin/python packaging/make_icons.py
+
+Writes:
+    web/icons/icon-192.png           rounded square, purpose "any"
+    web/icons/icon-512.png           rounded square, purpose "any"
+    web/icons/icon-512-maskable.png  full-bleed square, bell inside the 80 % safe zone
+    web/icons/badge-72.png           white bell on transparent (notification badge)
+    resources/icons/pushdesk.png     256 px, same artwork as the "any" icons
+    resources/icons/pushdesk.svg     vector version of the same artwork
+
+The bell is described once, in a 100 x 100 unit box, and both the raster
+(QPainter) and the SVG output are produced from that single description.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
+from PySide6.QtGui import (  # noqa: E402
+    QBrush,
+    QColor,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QPainterPath,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_ICONS = ROOT / "web" / "icons"
+RESOURCE_ICONS = ROOT / "resources" / "icons"
+
+BLUE = "#1e5aa8"
+WHITE = "#ffffff"
+
+# Corner radius of the rounded square, as a fraction of the icon size.
+CORNER = 0.225
+
+# --- Bell geometry (100 x 100 unit box) -----------------------------------
+# Outline of the bell body: dome, flared sides and a rim with rounded ends.
+BELL_BODY = [
+    ("M", (20.0, 70.0)),
+    ("C", (26.0, 64.0), (28.0, 58.0), (28.0, 46.0)),
+    ("C", (28.0, 32.0), (37.5, 23.0), (50.0, 23.0)),
+    ("C", (62.5, 23.0), (72.0, 32.0), (72.0, 46.0)),
+    ("C", (72.0, 58.0), (74.0, 64.0), (80.0, 70.0)),
+    ("Q", (84.5, 73.0), (80.0, 76.0)),
+    ("L", (20.0, 76.0)),
+    ("Q", (15.5, 73.0), (20.0, 70.0)),
+    ("Z",),
+]
+# Circles: (centre x, centre y, radius).
+BELL_KNOB = (50.0, 18.5, 5.5)
+BELL_CLAPPER = (50.0, 84.0, 6.5)
+# Visual centre of the artwork inside its box (used to centre it on the icon).
+BELL_CENTRE = (50.0, 51.0)
+
+
+def bell_path() -> QPainterPath:
+    path = QPainterPath()
+    for command, *points in BELL_BODY:
+        pts = [QPointF(x, y) for x, y in points]
+        if command == "M":
+            path.moveTo(pts[0])
+        elif command == "L":
+            path.lineTo(pts[0])
+        elif command == "C":
+            path.cubicTo(pts[0], pts[1], pts[2])
+        elif command == "Q":
+            path.quadTo(pts[0], pts[1])
+        elif command == "Z":
+            path.closeSubpath()
+    for cx, cy, r in (BELL_KNOB, BELL_CLAPPER):
+        path.addEllipse(QPointF(cx, cy), r, r)
+    path.setFillRule(Qt.FillRule.WindingFill)
+    return path
+
+
+def svg_bell_d() -> str:
+    parts = []
+    for command, *points in BELL_BODY:
+        coords = " ".join(f"{x:g} {y:g}" for x, y in points)
+        parts.append(f"{command} {coords}".strip())
+    return " ".join(parts)
+
+
+# --- Rendering ----------------------------------------------------------------
+
+
+def draw_bell(painter: QPainter, size: int, bell_fraction: float, colour: str) -> None:
+    """Draw the bell centred on a size x size canvas, its unit box spanning bell_fraction."""
+    scale = size * bell_fraction / 100.0
+    painter.save()
+    painter.translate(size / 2.0, size / 2.0)
+    painter.scale(scale, scale)
+    painter.translate(-BELL_CENTRE[0], -BELL_CENTRE[1])
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor(colour)))
+    painter.drawPath(bell_path())
+    painter.restore()
+
+
+def render(size: int, kind: str) -> QImage:
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+
+    if kind == "any":
+        painter.setBrush(QBrush(QColor(BLUE)))
+        radius = size * CORNER
+        painter.drawRoundedRect(QRectF(0, 0, size, size), radius, radius)
+        draw_bell(painter, size, 0.70, WHITE)
+    elif kind == "maskable":
+        # Full bleed: the platform applies its own mask (circle, squircle, ...).
+        # The bell stays well inside the central safe-zone circle (radius 40 %).
+        painter.fillRect(QRectF(0, 0, size, size), QColor(BLUE))
+        draw_bell(painter, size, 0.64, WHITE)
+    elif kind == "badge":
+        draw_bell(painter, size, 1.06, WHITE)
+    else:
+        raise ValueError(kind)
+
+    painter.end()
+    return image.convertToFormat(QImage.Format.Format_ARGB32)
+
+
+def write_svg(path: Path, size: int = 256) -> None:
+    radius = size * CORNER
+    scale = size * 0.70 / 100.0
+    offset_x = size / 2.0 - BELL_CENTRE[0] * scale
+    offset_y = size / 2.0 - BELL_CENTRE[1] * scale
+    kx, ky, kr = BELL_KNOB
+    cx, cy, cr = BELL_CLAPPER
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">
+  <title>pushdesk</title>
+  <rect width="{size}" height="{size}" rx="{radius:g}" ry="{radius:g}" fill="{BLUE}"/>
+  <g fill="{WHITE}" transform="translate({offset_x:g} {offset_y:g}) scale({scale:g})">
+    <path d="{svg_bell_d()}"/>
+    <circle cx="{kx:g}" cy="{ky:g}" r="{kr:g}"/>
+    <circle cx="{cx:g}" cy="{cy:g}" r="{cr:g}"/>
+  </g>
+</svg>
+"""
+    path.write_text(svg, encoding="utf-8")
+
+
+def save(image: QImage, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(path), "PNG"):
+        raise SystemExit(f"could not write {path}")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def main() -> int:
+    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
+
+    save(render(192, "any"), WEB_ICONS / "icon-192.png")
+    save(render(512, "any"), WEB_ICONS / "icon-512.png")
+    save(render(512, "maskable"), WEB_ICONS / "icon-512-maskable.png")
+    save(render(72, "badge"), WEB_ICONS / "badge-72.png")
+    save(render(256, "any"), RESOURCE_ICONS / "pushdesk.png")
+
+    svg_path = RESOURCE_ICONS / "pushdesk.svg"
+    svg_path.parent.mkdir(parents=True, exist_ok=True)
+    write_svg(svg_path)
+    print(f"wrote {svg_path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from pushdesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""The composition root: build every part in order, start it, stop it in reverse.
+
+The desktop app and ``pushdesk serve`` both use ``Runtime``; only the desktop
+adds a window on top, so nothing here needs a display.
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from pushdesk.clock import Clock, system_clock
+from pushdesk.config import Config
+from pushdesk.errors import StartupError
+from pushdesk.events import EventHub, ReminderChanged
+from pushdesk.log import APP
+from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
+from pushdesk.push.vapid import VapidKeys, load_or_create
+from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.scheduler import Scheduler
+from pushdesk.server.app import WebServer, create_app
+from pushdesk.services import Services
+from pushdesk.store import Store
+from pushdesk.store.settings import VAPID_SUBJECT
+from pushdesk.validation import check_vapid_subject
+
+
+def open_store(config: Config) -> Store:
+    """Open the database and remember a ``--vapid-subject`` given this time."""
+    store = Store.open(config.database_path)
+    if config.vapid_subject:
+        store.settings.set(VAPID_SUBJECT, check_vapid_subject(config.vapid_subject))
+    return store
+
+
+@dataclass
+class Runtime:
+    """Everything that runs on the event loop: server, scheduler, sender."""
+
+    config: Config
+    store: Store
+    clock: Clock = system_clock
+    hub: EventHub = field(default_factory=EventHub)
+
+    def __post_init__(self) -> None:
+        self.keys: VapidKeys = load_or_create(self.config.vapid_key_path)
+        self.services = Services(self.store, self.hub, self.clock)
+        self._session: aiohttp.ClientSession | None = None
+        self._scheduler_task: asyncio.Task[None] | None = None
+        self.scheduler: Scheduler | None = None
+        self.server: WebServer | None = None
+
+    @property
+    def vapid_subject(self) -> str | None:
+        return self.store.settings.get(VAPID_SUBJECT)
+
+    async def start(self) -> None:
+        subject = self.vapid_subject
+        if not subject:
+            raise StartupError(
+                "No VAPID contact is set; start once with "
+                "--vapid-subject mailto:you@your-domain.example."
+            )
+
+        app = create_app(
+            self.services,
+            self.keys.public_key,
+            allowed_push_origins=self.config.server.allowed_push_origins,
+        )
+        self.server = WebServer(app, self.config.server)
+        await self.server.start()
+
+        # One session for every push: connections to a push service are reused
+        # across devices and reminders.
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_TIMEOUT_SECONDS)
+        )
+        sender = PushSender(self.keys, subject, self._session)
+        engine = DeliveryEngine(self.store, sender, self.hub, self.clock)
+        self.scheduler = Scheduler(self.store, engine, self.hub, self.clock)
+
+        scheduler = self.scheduler
+        self.hub.subscribe(
+            lambda event: scheduler.wake() if isinstance(event, ReminderChanged) else None
+        )
+        self._scheduler_task = asyncio.create_task(scheduler.run(), name="scheduler")
+        APP.info("pushdesk started with data in %s", self.config.data_dir)
+
+    async def stop(self) -> None:
+        """Stop in reverse order; a send in flight is allowed to finish its write."""
+        if self.server is not None:
+            await self.server.stop()
+        if self._scheduler_task is not None:
+            self._scheduler_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduler_task
+        if self._session is not None:
+            await self._session.close()
+        self.store.close()
+        APP.info("pushdesk stopped")

@@ -1,0 +1,278 @@
+"""The ``pushdesk`` command: the desktop app, ``serve`` and the operator's verbs."""
+
+import argparse
+import asyncio
+import json
+import re
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pushdesk import __version__, log
+from pushdesk.app import Runtime, open_store
+from pushdesk.clock import system_clock
+from pushdesk.config import DEFAULT_HOST, DEFAULT_PORT, Config, ServerOptions
+from pushdesk.config import resolve_data_dir
+from pushdesk.errors import PushdeskError
+from pushdesk.events import EventHub
+from pushdesk.push.vapid import load_or_create
+from pushdesk.services import Services
+from pushdesk.store.db import to_db_time
+from pushdesk.validation import normalise_origin
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``5m``, ``2h``, ``1d``; a bare number means minutes."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration; write it like 90s, 5m, 2h or 1d"
+        )
+    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO 8601; without an offset it is the local time of this machine."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date and time, like 2026-12-24T18:00"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _origin(text: str) -> str:
+    try:
+        return normalise_origin(text)
+    except PushdeskError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        help="where pushdesk keeps its database and keys "
+        "(default: $PUSHDESK_DATA_DIR, else the platform's user data folder)",
+    )
+    common.add_argument(
+        "--log-level", choices=log.LEVELS, default="info", help="default: info"
+    )
+
+    running = argparse.ArgumentParser(add_help=False)
+    running.add_argument("--host", default=DEFAULT_HOST, help="default: all interfaces")
+    running.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 8080")
+    running.add_argument(
+        "--http",
+        action="store_true",
+        help="serve plain HTTP (the only mode in this version)",
+    )
+    running.add_argument(
+        "--vapid-subject",
+        metavar="CONTACT",
+        help="mailto: or https: contact for push services; stored once given",
+    )
+    running.add_argument(
+        "--allow-push-origin",
+        metavar="ORIGIN",
+        action="append",
+        type=_origin,
+        default=[],
+        help="also accept subscription endpoints on this exact origin "
+        "(repeatable; for tests and private push services)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="pushdesk",
+        description="Send Web Push reminders to phones and browsers on your LAN.",
+        parents=[common, running],
+    )
+    parser.add_argument("--version", action="version", version=f"pushdesk {__version__}")
+    parser.set_defaults(command=run_desktop)
+    verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = verbs.add_parser(
+        "serve",
+        parents=[common, running],
+        help="run the server and scheduler without a window",
+        description="Run the server and scheduler without a window. "
+        "Example: pushdesk serve --vapid-subject mailto:ops@example.org",
+    )
+    serve.set_defaults(command=run_serve)
+
+    remind = verbs.add_parser(
+        "remind",
+        parents=[common],
+        help="schedule a reminder",
+        description="Schedule a reminder for every subscribed device. "
+        'Example: pushdesk remind "Stand-up in the big room" --in 10m',
+    )
+    remind.add_argument("message")
+    when = remind.add_mutually_exclusive_group(required=True)
+    when.add_argument("--in", dest="delay", type=parse_duration, metavar="DURATION")
+    when.add_argument("--at", type=parse_datetime, metavar="DATETIME")
+    remind.add_argument("--title", default="pushdesk")
+    remind.add_argument("--url", help="page to open when the notification is clicked")
+    remind.set_defaults(command=run_remind)
+
+    for name, command, what in (
+        ("reminders", run_list_reminders, "reminders"),
+        ("subscribers", run_list_subscribers, "subscribed devices"),
+    ):
+        listing = verbs.add_parser(
+            name,
+            parents=[common],
+            help=f"list {what}",
+            description=f"List {what}. Example: pushdesk {name} --json",
+        )
+        listing.add_argument("--json", action="store_true", help="print JSON")
+        listing.set_defaults(command=command)
+
+    key = verbs.add_parser(
+        "vapid-key",
+        parents=[common],
+        help="print the VAPID public key",
+        description="Print the VAPID public key. Example: pushdesk vapid-key",
+    )
+    key.set_defaults(command=run_vapid_key)
+    return parser
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    server = ServerOptions(
+        host=getattr(args, "host", DEFAULT_HOST),
+        port=getattr(args, "port", DEFAULT_PORT),
+        http=True,
+        allowed_push_origins=tuple(getattr(args, "allow_push_origin", [])),
+    )
+    return Config(
+        data_dir=resolve_data_dir(args.data_dir),
+        server=server,
+        vapid_subject=getattr(args, "vapid_subject", None),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    log.configure(args.log_level)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except PushdeskError as exc:
+        print(f"pushdesk: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_desktop(args: argparse.Namespace) -> int:
+    # Imported here so that the other commands never load Qt.
+    from pushdesk.ui.desktop import run
+
+    return run(config_from(args))
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    store = open_store(config)
+    return asyncio.run(_serve(Runtime(config, store)))
+
+
+async def _serve(runtime: Runtime) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    try:
+        await runtime.start()
+    except PushdeskError:
+        runtime.store.close()
+        raise
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+def _services(args: argparse.Namespace) -> Services:
+    store = open_store(config_from(args))
+    return Services(store, EventHub(), system_clock)
+
+
+def run_remind(args: argparse.Namespace) -> int:
+    services = _services(args)
+    due_at = args.at if args.at is not None else system_clock() + args.delay
+    reminder = services.reminders.schedule(args.title, args.message, args.url, due_at)
+    print(reminder.id)
+    return 0
+
+
+def run_list_reminders(args: argparse.Namespace) -> int:
+    reminders = _services(args).reminders.all()
+    rows = [
+        {
+            "id": r.id,
+            "title": r.title,
+            "message": r.message,
+            "url": r.url,
+            "due_at": to_db_time(r.due_at),
+            "status": r.status.value,
+            "sent_at": to_db_time(r.sent_at) if r.sent_at else None,
+        }
+        for r in reminders
+    ]
+    _print_rows(rows, args.json, ["id", "due_at", "status", "title", "message"])
+    return 0
+
+
+def run_list_subscribers(args: argparse.Namespace) -> int:
+    subscriptions = _services(args).subscriptions.all()
+    rows = [
+        {
+            "id": s.id,
+            "label": s.label,
+            "endpoint": s.endpoint,
+            "endpoint_host": s.endpoint_host,
+            "created_at": to_db_time(s.created_at),
+            "last_seen_at": to_db_time(s.last_seen_at),
+        }
+        for s in subscriptions
+    ]
+    columns = ["id", "label", "endpoint_host", "created_at", "last_seen_at"]
+    _print_rows(rows, args.json, columns)
+    return 0
+
+
+def run_vapid_key(args: argparse.Namespace) -> int:
+    print(load_or_create(config_from(args).vapid_key_path).public_key)
+    return 0
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        print("(none)")
+        return
+
+    cells = [[_cell(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row_cells in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True)))
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"

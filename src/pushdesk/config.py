@@ -1,0 +1,46 @@
+"""Where pushdesk keeps its data and how it is started."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+DATA_DIR_ENV = "PUSHDESK_DATA_DIR"
+DATABASE_NAME = "pushdesk.db"
+VAPID_KEY_NAME = "vapid_private.pem"
+DEFAULT_PORT = 8080
+DEFAULT_HOST = "0.0.0.0"
+
+
+def resolve_data_dir(option: str | Path | None) -> Path:
+    """``--data-dir`` wins, then $PUSHDESK_DATA_DIR, then the platform default."""
+    if option:
+        return Path(option).expanduser()
+    from_env = os.environ.get(DATA_DIR_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    return Path(platformdirs.user_data_dir("pushdesk", appauthor=False))
+
+
+@dataclass
+class ServerOptions:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    http: bool = True
+    allowed_push_origins: tuple[str, ...] = ()
+
+
+@dataclass
+class Config:
+    data_dir: Path
+    server: ServerOptions = field(default_factory=ServerOptions)
+    vapid_subject: str | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / DATABASE_NAME
+
+    @property
+    def vapid_key_path(self) -> Path:
+        return self.data_dir / VAPID_KEY_NAME

@@ -1,0 +1,1 @@
+"""The one adapter around pywebpush and py-vapid. Library exceptions stop here."""

@@ -1,0 +1,76 @@
+"""The VAPID key pair (RFC 8292): created once, then always loaded."""
+
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from py_vapid import Vapid02
+
+from pushdesk.errors import StartupError
+from pushdesk.log import PUSH
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class VapidKeys:
+    vapid: Vapid02
+    path: Path
+
+    @property
+    def public_key(self) -> str:
+        """Unpadded base64url of the uncompressed P-256 point: what browsers take
+        as ``applicationServerKey``."""
+        raw = self.vapid.public_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return b64url(raw)
+
+
+def load_or_create(path: Path) -> VapidKeys:
+    """Load the key at ``path``; create it only when no file is there.
+
+    An existing file that cannot be read is an error, never a reason to make a
+    new key: that would silently cut off every subscribed device.
+    """
+    if path.exists():
+        return _load(path)
+    return _create(path)
+
+
+def _load(path: Path) -> VapidKeys:
+    # Read here rather than through Vapid02.from_file, which quietly makes and
+    # saves a new key whenever the path is not a regular file.
+    try:
+        vapid = Vapid02.from_pem(path.read_bytes())
+    except Exception as exc:  # py_vapid and cryptography raise many kinds
+        raise StartupError(
+            f"The VAPID key file {path} cannot be read ({type(exc).__name__}). "
+            "Restore it from a backup, or move it away to create a new key "
+            "(every device will then have to subscribe again)."
+        ) from exc
+    return VapidKeys(vapid, path)
+
+
+def _create(path: Path) -> VapidKeys:
+    vapid = Vapid02()
+    vapid.generate_keys()
+    pem = vapid.private_pem()
+
+    # Created with owner-only permissions from the start, and renamed into
+    # place so that a crash never leaves half a key behind.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(pem)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+    PUSH.info("created a new VAPID key in %s", path)
+    return VapidKeys(vapid, path)

@@ -1,0 +1,1 @@
+"""Deciding what is due and sending it."""

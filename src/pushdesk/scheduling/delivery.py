@@ -1,0 +1,115 @@
+"""Fan one reminder out to every subscription and record what happened."""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+from pushdesk.clock import Clock
+from pushdesk.domain import (
+    Delivered,
+    Gone,
+    Outcome,
+    Reminder,
+    ReminderStatus,
+    Subscription,
+)
+from pushdesk.events import EventHub, ReminderSent, SubscriptionsChanged
+from pushdesk.log import SCHEDULER
+from pushdesk.push.payload import reminder_payload
+from pushdesk.store import Store
+
+DEFAULT_CONCURRENCY = 64
+
+
+class Sender(Protocol):
+    async def send(self, subscription: Subscription, payload: bytes) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    reminder_id: int
+    status: ReminderStatus
+    delivered: int
+    gone: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.gone + self.failed
+
+
+class DeliveryEngine:
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        hub: EventHub,
+        clock: Clock,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._hub = hub
+        self._clock = clock
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def deliver(self, reminder: Reminder) -> DeliveryReport:
+        """Send a claimed reminder to every subscription, then close it."""
+        subscriptions = self._store.subscriptions.all()
+        payload = reminder_payload(reminder)
+
+        outcomes = await asyncio.gather(
+            *(self._send_one(reminder, sub, payload) for sub in subscriptions)
+        )
+
+        delivered = sum(isinstance(o, Delivered) for o in outcomes)
+        gone = sum(isinstance(o, Gone) for o in outcomes)
+        failed = len(outcomes) - delivered - gone
+
+        # A reminder with nobody to send to has still been sent; it failed only
+        # when there were devices and none of them took it.
+        status = ReminderStatus.SENT
+        if subscriptions and not delivered:
+            status = ReminderStatus.FAILED
+        sent_at = self._clock()
+        self._store.reminders.finish(reminder.id, status, sent_at)
+
+        SCHEDULER.info(
+            "reminder %d %s to %d of %d devices",
+            reminder.id,
+            "sent" if status is ReminderStatus.SENT else "failed",
+            delivered,
+            len(subscriptions),
+        )
+        if gone:
+            self._hub.publish(SubscriptionsChanged())
+        self._hub.publish(
+            ReminderSent(
+                id=reminder.id,
+                sent_at=sent_at,
+                title=reminder.title,
+                body=reminder.message,
+                delivered=delivered,
+                total=len(subscriptions),
+            )
+        )
+        return DeliveryReport(reminder.id, status, delivered, gone, failed)
+
+    async def _send_one(
+        self, reminder: Reminder, subscription: Subscription, payload: bytes
+    ) -> Outcome:
+        async with self._slots:
+            outcome = await self._sender.send(subscription, payload)
+
+        # Each attempt is written as soon as it is known, so a crash midway
+        # still leaves a record of every push that went out.
+        self._store.deliveries.record(reminder.id, subscription, outcome, self._clock())
+        if isinstance(outcome, Gone):
+            self._store.subscriptions.delete(subscription.id)
+            SCHEDULER.info(
+                "subscription %s removed: the push service answered %d",
+                subscription.short_endpoint,
+                outcome.status,
+            )
+        return outcome

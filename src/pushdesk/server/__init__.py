@@ -1,0 +1,1 @@
+"""The embedded web server that phones and browsers talk to."""

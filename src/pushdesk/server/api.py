@@ -1,0 +1,95 @@
+"""JSON API handlers: validate, call a service, answer. No rules live here."""
+
+import json
+from dataclasses import replace
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+from pushdesk import __version__
+from pushdesk.errors import InvalidInput, NotFound
+from pushdesk.log import WEB
+from pushdesk.services import Services
+from pushdesk.validation import parse_endpoint, parse_subscription
+
+SERVICES = web.AppKey("services", Services)
+VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
+ALLOWED_PUSH_ORIGINS = web.AppKey("allowed_push_origins", tuple[str, ...])
+
+
+def json_error(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+async def read_json(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("The body is not valid JSON.") from None
+
+
+async def vapid_public_key(request: web.Request) -> web.Response:
+    return web.json_response({"public_key": request.app[VAPID_PUBLIC_KEY]})
+
+
+async def health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "subscriptions": len(services.subscriptions.all()),
+        }
+    )
+
+
+async def subscribe(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    origins: Iterable[str] = request.app[ALLOWED_PUSH_ORIGINS]
+    subscription = parse_subscription(body, origins)
+
+    user_agent = request.headers.get("User-Agent", "")[:300] or None
+    stored, created = request.app[SERVICES].subscriptions.register(
+        replace(subscription, user_agent=user_agent)
+    )
+    return web.json_response(
+        {"id": stored.id, "created": created}, status=201 if created else 200
+    )
+
+
+async def unsubscribe(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    endpoint = parse_endpoint(body, request.app[ALLOWED_PUSH_ORIGINS])
+    removed = request.app[SERVICES].subscriptions.remove(endpoint)
+    return web.json_response({"removed": removed.id})
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every API failure is a JSON body with an ``error`` sentence."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except InvalidInput as exc:
+        return json_error(400, str(exc), exc.field)
+    except NotFound as exc:
+        return json_error(404, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        return json_error(exc.status, exc.reason)
+    except Exception:
+        # A bug, not the client's fault: log it loudly, answer without details.
+        WEB.exception("unhandled error in %s %s", request.method, request.path)
+        return json_error(500, "Internal error; the pushdesk log has the details.")
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/vapid-public-key", vapid_public_key)
+    app.router.add_get("/api/health", health)
+    app.router.add_post("/api/subscriptions", subscribe)
+    app.router.add_delete("/api/subscriptions", unsubscribe)

@@ -1,0 +1,152 @@
+"""The aiohttp application factory and the runner that binds it to a port."""
+
+import errno
+from collections.abc import Awaitable, Callable
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from aiohttp import web
+
+from pushdesk.config import ServerOptions
+from pushdesk.errors import StartupError
+from pushdesk.events import EventHub
+from pushdesk.log import WEB
+from pushdesk.resources import web_dir
+from pushdesk.server import api
+from pushdesk.server.events import LiveEvents
+from pushdesk.services import Services
+
+# Subscriptions are a few hundred bytes; nothing a page sends is larger.
+MAX_BODY_BYTES = 16 * 1024
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+LIVE_EVENTS = web.AppKey("live_events", LiveEvents)
+
+
+def create_app(
+    services: Services,
+    vapid_public_key: str,
+    *,
+    allowed_push_origins: tuple[str, ...] = (),
+    web_root: Path | None = None,
+) -> web.Application:
+    root = web_root or web_dir()
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[api.json_errors])
+    app[api.SERVICES] = services
+    app[api.VAPID_PUBLIC_KEY] = vapid_public_key
+    app[api.ALLOWED_PUSH_ORIGINS] = allowed_push_origins
+
+    live = LiveEvents(services.hub)
+    app[LIVE_EVENTS] = live
+    app.on_shutdown.append(lambda _app: live.close())
+
+    api.add_routes(app)
+    app.router.add_get("/api/events", live.handle)
+    _add_page_routes(app, root)
+    return app
+
+
+def _add_page_routes(app: web.Application, root: Path) -> None:
+    def file(name: str, headers: dict[str, str] | None = None) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+        async def serve(_request: web.Request) -> web.FileResponse:
+            return web.FileResponse(root / name, headers={**NO_CACHE, **(headers or {})})
+
+        return serve
+
+    app.router.add_get("/", file("index.html"))
+    app.router.add_get("/app.js", file("app.js"))
+    app.router.add_get("/app.css", file("app.css"))
+
+    # The worker is never cached, so a new version reaches devices on the next
+    # visit, and it may control the whole origin.
+    app.router.add_get("/sw.js", file("sw.js", {"Service-Worker-Allowed": "/"}))
+    app.router.add_get(
+        "/manifest.webmanifest",
+        file("manifest.webmanifest", {"Content-Type": "application/manifest+json"}),
+    )
+    app.router.add_static("/icons/", root / "icons")
+
+
+@dataclass
+class WebServer:
+    """Runs the application on the current loop (no ``run_app``)."""
+
+    app: web.Application
+    options: ServerOptions
+    _runner: web.AppRunner | None = field(default=None, init=False)
+    port: int = field(default=0, init=False)
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.options.host, self.options.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise StartupError(_bind_error(self.options, exc)) from exc
+
+        self._runner = runner
+        self.port = _bound_port(runner) or self.options.port
+        WEB.info("listening on %s", ", ".join(self.urls()))
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            WEB.info("server stopped")
+
+    @property
+    def live_connections(self) -> int:
+        return self.app[LIVE_EVENTS].connected
+
+    def urls(self) -> list[str]:
+        """The addresses to open on a phone, the LAN ones first."""
+        scheme = "http" if self.options.http else "https"
+        hosts = _reachable_hosts(self.options.host)
+        return [f"{scheme}://{_bracket(host)}:{self.port}/" for host in hosts]
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None
+
+
+def _bind_error(options: ServerOptions, exc: OSError) -> str:
+    where = f"{options.host}:{options.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"Port {options.port} is already in use on {options.host}; "
+            "stop the other program or choose another port with --port."
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"Not allowed to listen on {where}; choose a port above 1023 "
+            "with --port."
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{options.host} is not an address of this machine; check --host."
+    return f"Cannot listen on {where}: {exc.strerror or exc}."
+
+
+def _reachable_hosts(bind_host: str) -> list[str]:
+    if bind_host not in ("0.0.0.0", "::", ""):
+        return [bind_host]
+
+    lan: list[str] = []
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family == socket.AF_INET and not address.address.startswith(
+                "127."
+            ):
+                lan.append(address.address)
+    return [*sorted(set(lan)), "localhost"]
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

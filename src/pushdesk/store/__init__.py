@@ -1,0 +1,41 @@
+"""The only package that talks SQL. It hands out domain objects, never rows."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from pushdesk.store.db import data_version, open_database
+from pushdesk.store.deliveries import DeliveryStore
+from pushdesk.store.reminders import ReminderStore
+from pushdesk.store.settings import SettingsStore
+from pushdesk.store.subscriptions import SubscriptionStore
+
+
+@dataclass
+class Store:
+    db: sqlite_utils.Database
+    reminders: ReminderStore
+    subscriptions: SubscriptionStore
+    deliveries: DeliveryStore
+    settings: SettingsStore
+
+    @classmethod
+    def open(cls, path: Path) -> "Store":
+        db = open_database(path)
+        return cls(
+            db=db,
+            reminders=ReminderStore(db),
+            subscriptions=SubscriptionStore(db),
+            deliveries=DeliveryStore(db),
+            settings=SettingsStore(db),
+        )
+
+    def data_version(self) -> int:
+        return data_version(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = ["Store"]

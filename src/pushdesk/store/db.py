@@ -1,0 +1,107 @@
+"""The SQLite file: opening it, its pragmas and its versioned migrations."""
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from pushdesk.errors import StartupError
+from pushdesk.log import STORE
+
+migrations = Migrations("pushdesk")
+
+# Timestamps are stored as fixed-width UTC text so that SQL comparisons on them
+# order correctly and the file stays readable with any SQLite tool.
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def to_db_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware one")
+    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            endpoint TEXT NOT NULL UNIQUE,
+            p256dh TEXT NOT NULL,
+            auth TEXT NOT NULL,
+            label TEXT,
+            user_agent TEXT,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE reminders (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            message TEXT NOT NULL,
+            url TEXT,
+            due_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX reminders_status_due ON reminders (status, due_at)")
+
+    # Deliveries outlive the subscription they went to (a 410 deletes it), so
+    # subscription_id is a plain number and the host is kept beside it.
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            reminder_id INTEGER NOT NULL REFERENCES reminders(id),
+            subscription_id INTEGER NOT NULL,
+            endpoint_host TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            attempted_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX deliveries_reminder ON deliveries (reminder_id)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def open_database(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database at ``path``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+
+        # WAL lets the CLI write while the app reads and sends; the busy timeout
+        # makes one wait for the other instead of failing at once.
+        db.execute("PRAGMA busy_timeout = 5000")
+        db.enable_wal()
+        db.execute("PRAGMA foreign_keys = ON")
+
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+    except (sqlite3.Error, OSError) as exc:
+        raise StartupError(f"Cannot open the database {path}: {exc}.") from exc
+
+    if pending:
+        STORE.info("database %s migrated: %s", path, ", ".join(pending))
+    return db
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """A number that changes whenever another connection commits to the file."""
+    row = db.execute("PRAGMA data_version").fetchone()
+    return int(row[0])

@@ -1,0 +1,19 @@
+"""Operator settings stored with the data, as plain key/value text."""
+
+import sqlite_utils
+
+VAPID_SUBJECT = "vapid_subject"
+
+
+class SettingsStore:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+        self._table = db.table("settings")
+
+    def get(self, key: str) -> str | None:
+        rows = list(self._table.rows_where("key = ?", [key]))
+        return str(rows[0]["value"]) if rows else None
+
+    def set(self, key: str, value: str) -> None:
+        with self._db.atomic():
+            self._table.upsert({"key": key, "value": value}, pk="key")

@@ -1,0 +1,164 @@
+"""The operator's main window: reminders, subscribers and where to connect."""
+
+from PySide6.QtCore import QModelIndex, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTableView,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pushdesk.clock import Clock
+from pushdesk.domain import ReminderStatus
+from pushdesk.errors import PushdeskError
+from pushdesk.events import Event
+from pushdesk.log import UI
+from pushdesk.services import Services
+from pushdesk.ui.dialogs.reminder import ReminderDialog
+from pushdesk.ui.models import ListTableModel, RemindersModel, SubscribersModel
+
+# How often the window checks whether another process (the CLI) wrote data.
+OUTSIDE_WRITES_POLL_MS = 1000
+
+
+def _table(model: ListTableModel[object]) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return view
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, services: Services, urls: list[str], clock: Clock) -> None:
+        super().__init__()
+        self.setWindowTitle("pushdesk")
+        self.resize(900, 520)
+        self._services = services
+        self._clock = clock
+        self._seen_version = services.outside_writes()
+
+        self.reminders_model = RemindersModel()
+        self.subscribers_model = SubscribersModel()
+        self.reminders_view = _table(self.reminders_model)  # type: ignore[arg-type]
+        self.subscribers_view = _table(self.subscribers_model)  # type: ignore[arg-type]
+
+        self.new_action = QAction("&New reminder…", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_action.triggered.connect(self.open_new_reminder)
+        self.cancel_action = QAction("&Cancel reminder", self)
+        self.cancel_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.cancel_action.triggered.connect(self.cancel_selected)
+
+        self._build(urls)
+        self.refresh()
+
+        # Events from this process refresh at once; writes by another process
+        # are noticed by polling SQLite's cheap data_version counter.
+        self._unsubscribe = services.hub.subscribe(self._on_event)
+        self._poll = QTimer(self, interval=OUTSIDE_WRITES_POLL_MS)
+        self._poll.timeout.connect(self._check_outside_writes)
+        self._poll.start()
+
+    def _build(self, urls: list[str]) -> None:
+        toolbar = QToolBar("Reminders", movable=False)
+        toolbar.addAction(self.new_action)
+        toolbar.addAction(self.cancel_action)
+        self.addToolBar(toolbar)
+
+        reminders_page = QWidget()
+        QVBoxLayout(reminders_page).addWidget(self.reminders_view)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(reminders_page, "Reminders")
+        self.tabs.addTab(self.subscribers_view, "Subscribers")
+        self.setCentralWidget(self.tabs)
+
+        self.reminders_view.selectionModel().currentRowChanged.connect(
+            self._update_actions
+        )
+
+        links = " · ".join(f'<a href="{url}">{url}</a>' for url in urls)
+        self.urls_label = QLabel(f"Open on a phone: {links}")
+        self.urls_label.setOpenExternalLinks(True)
+        self.statusBar().addWidget(self.urls_label)
+
+    def refresh(self) -> None:
+        self.reminders_model.set_rows(self._services.reminders.all())
+        self.subscribers_model.set_rows(self._services.subscriptions.all())
+        self.tabs.setTabText(1, f"Subscribers ({self.subscribers_model.rowCount()})")
+        self._update_actions()
+
+    def selected_reminder_id(self) -> int | None:
+        index = self.reminders_view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.reminders_model.row_at(index.row()).id
+
+    def open_new_reminder(self) -> ReminderDialog:
+        # open(), not exec(): a nested event loop would stall the asyncio loop
+        # that the server and scheduler run on.
+        dialog = ReminderDialog(self._services.reminders, self._clock, self)
+        dialog.accepted.connect(lambda: self._schedule_from(dialog))
+        dialog.open()
+        return dialog
+
+    def cancel_selected(self) -> None:
+        reminder_id = self.selected_reminder_id()
+        if reminder_id is None:
+            return
+        try:
+            self._services.reminders.cancel(reminder_id)
+        except PushdeskError as exc:
+            self._show_problem(str(exc))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._poll.stop()
+        self._unsubscribe()
+        self.closed.emit()
+        event.accept()
+
+    def _schedule_from(self, dialog: ReminderDialog) -> None:
+        try:
+            draft = dialog.draft()
+            reminder = self._services.reminders.schedule(
+                draft.title, draft.message, draft.url, draft.due_at
+            )
+        except PushdeskError as exc:
+            self._show_problem(str(exc))
+            return
+        UI.info("reminder %d scheduled from the window", reminder.id)
+
+    def _show_problem(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "pushdesk", text, parent=self)
+        box.open()
+
+    def _on_event(self, _event: Event) -> None:
+        self.refresh()
+
+    def _check_outside_writes(self) -> None:
+        version = self._services.outside_writes()
+        if version != self._seen_version:
+            self._seen_version = version
+            self.refresh()
+
+    def _update_actions(self, *_args: QModelIndex) -> None:
+        reminder_id = self.selected_reminder_id()
+        cancellable = reminder_id is not None and (
+            self.reminders_model.row_at(self.reminders_view.currentIndex().row()).status
+            is ReminderStatus.SCHEDULED
+        )
+        self.cancel_action.setEnabled(cancellable)

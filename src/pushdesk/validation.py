@@ -1,0 +1,164 @@
+"""Checks on what clients send, shared by the API and the command line."""
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from pushdesk.domain import SubscriptionInput
+from pushdesk.errors import InvalidInput
+
+MAX_LABEL_LENGTH = 100
+MAX_ENDPOINT_LENGTH = 2048
+MAX_URL_LENGTH = 2048
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def normalise_origin(origin: str) -> str:
+    """``--allow-push-origin`` values: scheme://host[:port], nothing more."""
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(
+            f"{origin!r} is not an origin; write it like http://127.0.0.1:9000."
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidInput(f"{origin!r} has a path; give only scheme, host and port.")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def parse_subscription(
+    body: Any, allowed_origins: Iterable[str] = ()
+) -> SubscriptionInput:
+    """Validate what ``PushSubscription.toJSON()`` gives, plus an optional label."""
+    if not isinstance(body, Mapping):
+        raise InvalidInput("The body must be a JSON object.")
+
+    endpoint = _endpoint(body.get("endpoint"), allowed_origins)
+    keys = body.get("keys")
+    if not isinstance(keys, Mapping):
+        raise InvalidInput("keys must be an object with p256dh and auth.", "keys")
+    p256dh = _key(keys.get("p256dh"), "keys.p256dh", 65)
+    auth = _key(keys.get("auth"), "keys.auth", 16)
+    _check_on_curve(p256dh)
+
+    return SubscriptionInput(
+        endpoint=endpoint, p256dh=p256dh, auth=auth, label=parse_label(body)
+    )
+
+
+def parse_label(body: Mapping[str, Any]) -> str | None:
+    label = body.get("label")
+    if label is None:
+        return None
+    if not isinstance(label, str):
+        raise InvalidInput("label must be a string.", "label")
+    label = " ".join(label.split())
+    if len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInput(
+            f"label is longer than {MAX_LABEL_LENGTH} characters.", "label"
+        )
+    return label or None
+
+
+def parse_endpoint(body: Any, allowed_origins: Iterable[str] = ()) -> str:
+    if not isinstance(body, Mapping):
+        raise InvalidInput("The body must be a JSON object.")
+    return _endpoint(body.get("endpoint"), allowed_origins)
+
+
+def parse_click_url(url: str | None) -> str | None:
+    """A reminder's click URL: empty means none; otherwise http(s) only."""
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("The URL must start with http:// or https://.", "url")
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    return url
+
+
+def _endpoint(value: Any, allowed_origins: Iterable[str]) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInput("endpoint is missing.", "endpoint")
+    if len(value) > MAX_ENDPOINT_LENGTH:
+        raise InvalidInput("endpoint is too long.", "endpoint")
+
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:
+        raise InvalidInput("endpoint is not a URL.", "endpoint") from None
+    if not hostname:
+        raise InvalidInput("endpoint is not a URL.", "endpoint")
+
+    if origin_of(value) in set(allowed_origins):
+        return value
+    if parts.scheme != "https":
+        raise InvalidInput("endpoint must be an https URL.", "endpoint")
+    return value
+
+
+def _check_on_curve(p256dh: str) -> None:
+    raw = base64.urlsafe_b64decode(p256dh + "=")
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise InvalidInput(
+            "keys.p256dh is not an uncompressed point on the P-256 curve.",
+            "keys.p256dh",
+        ) from None
+
+
+def _key(value: Any, field: str, size: int) -> str:
+    """Decode a key in any base64 flavour; store it as unpadded base64url."""
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{field} is missing.", field)
+
+    text = value.strip().replace("+", "-").replace("/", "_").rstrip("=")
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{field} is not base64.", field) from None
+    if len(raw) != size:
+        raise InvalidInput(f"{field} must be {size} bytes, not {len(raw)}.", field)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def check_vapid_subject(subject: str) -> str:
+    """The contact push services use to reach the operator (RFC 8292 ``sub``)."""
+    subject = subject.strip()
+    if subject.startswith("mailto:"):
+        address = subject.removeprefix("mailto:")
+        local, _, domain = address.partition("@")
+        if not local or "." not in domain or " " in address:
+            raise InvalidInput(
+                f"{subject!r} is not a mail address; write mailto:you@example.org."
+            )
+    elif subject.startswith("https://"):
+        domain = urlsplit(subject).hostname or ""
+        if not domain:
+            raise InvalidInput(f"{subject!r} is not an https URL with a host.")
+    else:
+        raise InvalidInput(
+            "The VAPID contact must be a mailto: address or an https: URL, "
+            f"not {subject!r}."
+        )
+
+    # Push services reach the operator at this contact; names that only exist
+    # on a LAN are refused by some of them.
+    if domain == "localhost" or domain.endswith((".local", ".localhost")):
+        raise InvalidInput(
+            f"{domain} only exists on this network; push services need a contact "
+            "they can reach, like mailto:you@example.org."
+        )
+    return subject

@@ -1,0 +1,455 @@
+// pushdesk – subscription page logic.
+//
+// State for automated tests is published on <body>:
+//   data-state            unsupported | insecure | denied | ready | subscribed | error
+//   data-subscription-id  server id of this device's subscription (after a successful POST)
+//   data-events           connecting | open | closed   (live events WebSocket)
+//   data-last-push-id     id of the last push payload the service worker forwarded
+
+const LABEL_KEY = 'pushdesk.label';
+const OPTED_OUT_KEY = 'pushdesk.optedOut';
+const MAX_EVENTS = 50;
+
+const MESSAGES = {
+  insecure:
+    'This page is not in a secure context (it must be opened over HTTPS or on localhost), ' +
+    'so the browser will not allow notifications.',
+  unsupported: 'This browser does not support push notifications.',
+  denied:
+    'Notifications are blocked for this site. To allow them again, open the site settings ' +
+    '(usually the lock or settings icon next to the address bar), set Notifications to ' +
+    '"Allow", then reload this page.',
+  ready: 'Notifications are off for this device. Press "Enable notifications" to turn them on.',
+  dismissed:
+    'No permission was given. Press "Enable notifications" again and choose "Allow" when the browser asks.',
+  subscribed: 'Notifications are on for this device.',
+  turnedOff: 'Notifications are turned off for this device.',
+  offline: 'Could not reach the pushdesk server. Check your connection and try again.',
+};
+
+const body = document.body;
+const statusEl = document.getElementById('status');
+const labelInput = document.getElementById('label');
+const enableButton = document.getElementById('enable');
+const disableButton = document.getElementById('disable');
+const eventsList = document.getElementById('events');
+const eventsEmpty = document.getElementById('events-empty');
+
+let registration = null;
+let serverKey = null; // Uint8Array, 65 bytes
+let busy = false;
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+function storageGet(key) {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function storageSet(key, value) {
+  try {
+    if (value === null) {
+      window.localStorage.removeItem(key);
+    } else {
+      window.localStorage.setItem(key, value);
+    }
+  } catch {
+    // Storage may be unavailable (private mode, disabled cookies); not fatal.
+  }
+}
+
+function setState(state, message) {
+  body.dataset.state = state;
+  if (message !== undefined) {
+    statusEl.textContent = message;
+  }
+  const canEnable =
+    state === 'ready' || state === 'subscribed' || (state === 'error' && registration !== null);
+  enableButton.disabled = busy || !canEnable;
+  disableButton.hidden = state !== 'subscribed';
+  disableButton.disabled = busy;
+}
+
+function setBusy(value) {
+  busy = value;
+  setState(body.dataset.state || 'ready');
+}
+
+/** Decode an unpadded base64url string into bytes. */
+function base64UrlToBytes(text) {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const padded = b64 + '='.repeat((4 - (b64.length % 4)) % 4);
+  const raw = window.atob(padded);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) {
+    out[i] = raw.charCodeAt(i);
+  }
+  return out;
+}
+
+function sameBytes(a, b) {
+  if (!a || !b) return false;
+  const x = new Uint8Array(a);
+  const y = new Uint8Array(b);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i += 1) {
+    if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
+/** An Error whose message is already suitable for the status line. */
+class UserFacingError extends Error {}
+
+/** Send JSON to the server; resolve to parsed JSON (or null), throw UserFacingError on failure. */
+async function sendJson(method, url, payload) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: payload === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new UserFacingError(MESSAGES.offline);
+  }
+
+  let data = null;
+  const text = await response.text().catch(() => '');
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+
+  if (!response.ok) {
+    const fromServer = data && typeof data.error === 'string' && data.error.trim();
+    const err = new UserFacingError(
+      fromServer || `The server answered with an error (HTTP ${response.status}).`,
+    );
+    err.status = response.status;
+    throw err;
+  }
+  return data;
+}
+
+function describeError(err, fallback) {
+  if (err instanceof UserFacingError) return err.message;
+  const detail = err && err.message ? ` Details: ${err.message}` : '';
+  return `${fallback}${detail}`;
+}
+
+// ---------------------------------------------------------------------------
+// Push subscription handling
+
+async function loadServerKey() {
+  if (serverKey) return serverKey;
+  const data = await sendJson('GET', '/api/vapid-public-key');
+  const text = data && typeof data.public_key === 'string' ? data.public_key.trim() : '';
+  let bytes = null;
+  try {
+    bytes = text ? base64UrlToBytes(text) : null;
+  } catch {
+    bytes = null;
+  }
+  if (!bytes || bytes.length !== 65 || bytes[0] !== 0x04) {
+    throw new UserFacingError('The server sent an unusable push key. Ask the administrator to check pushdesk.');
+  }
+  serverKey = bytes;
+  return serverKey;
+}
+
+/** Return a push subscription made with the server's current key, creating one if needed. */
+async function ensureSubscription() {
+  const key = await loadServerKey();
+  const manager = registration.pushManager;
+  let subscription = await manager.getSubscription();
+
+  if (subscription) {
+    const usedKey = subscription.options && subscription.options.applicationServerKey;
+    // If the server's key changed, the old subscription can no longer be used.
+    if (usedKey && !sameBytes(usedKey, key)) {
+      await subscription.unsubscribe().catch(() => {});
+      subscription = null;
+    }
+  }
+
+  if (!subscription) {
+    subscription = await manager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+  }
+  return subscription;
+}
+
+function currentLabel() {
+  return labelInput.value.trim().slice(0, 100);
+}
+
+async function saveSubscription(subscription) {
+  const payload = subscription.toJSON();
+  const label = currentLabel();
+  if (label) {
+    payload.label = label;
+  }
+  const data = await sendJson('POST', '/api/subscriptions', payload);
+  if (data && data.id !== undefined && data.id !== null) {
+    body.dataset.subscriptionId = String(data.id);
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------------------
+// Button actions
+
+function askPermission() {
+  // Supports both the promise form and the older callback form.
+  return new Promise((resolve) => {
+    const result = Notification.requestPermission(resolve);
+    if (result && typeof result.then === 'function') {
+      result.then(resolve, () => resolve(Notification.permission));
+    }
+  });
+}
+
+async function onEnableClick() {
+  if (busy) return;
+  // Ask first, before any await, so the browser still sees the user gesture.
+  const permissionAsked =
+    Notification.permission === 'granted' ? Promise.resolve('granted') : askPermission();
+
+  setBusy(true);
+  statusEl.textContent = 'Waiting for your permission…';
+  try {
+    const permission = await permissionAsked;
+    if (permission === 'denied') {
+      setState('denied', MESSAGES.denied);
+      return;
+    }
+    if (permission !== 'granted') {
+      setState('ready', MESSAGES.dismissed);
+      return;
+    }
+
+    statusEl.textContent = 'Turning notifications on…';
+    let subscription;
+    try {
+      subscription = await ensureSubscription();
+    } catch (err) {
+      setState('error', describeError(err, 'The browser could not set up push notifications.'));
+      return;
+    }
+
+    await saveSubscription(subscription);
+    const label = currentLabel();
+    storageSet(LABEL_KEY, label || null);
+    storageSet(OPTED_OUT_KEY, null);
+    setState('subscribed', MESSAGES.subscribed);
+  } catch (err) {
+    setState('error', describeError(err, 'Something went wrong while turning notifications on.'));
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function onDisableClick() {
+  if (busy) return;
+  setBusy(true);
+  statusEl.textContent = 'Turning notifications off…';
+  try {
+    const subscription = registration ? await registration.pushManager.getSubscription() : null;
+    storageSet(OPTED_OUT_KEY, '1');
+    if (subscription) {
+      const { endpoint } = subscription;
+      await subscription.unsubscribe().catch(() => false);
+      try {
+        await sendJson('DELETE', '/api/subscriptions', { endpoint });
+      } catch (err) {
+        // Unknown to the server already: that is the outcome we wanted anyway.
+        if (err.status !== 404) throw err;
+      }
+    }
+    delete body.dataset.subscriptionId;
+    setState('ready', MESSAGES.turnedOff);
+  } catch (err) {
+    delete body.dataset.subscriptionId;
+    setState(
+      'error',
+      `Notifications are off in this browser, but the server could not be told: ${describeError(err, 'unknown error')}`,
+    );
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Live events over WebSocket
+
+function formatTime(date) {
+  const now = new Date();
+  const sameDay = date.toDateString() === now.toDateString();
+  return sameDay
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function addEvent(message) {
+  const item = document.createElement('li');
+  if (message.id !== undefined && message.id !== null) {
+    item.dataset.id = String(message.id);
+  }
+
+  const title = typeof message.title === 'string' && message.title ? message.title : 'Reminder sent';
+  const titleEl = document.createElement('strong');
+  titleEl.className = 'event-title';
+  titleEl.textContent = title;
+  item.append(titleEl);
+
+  if (typeof message.body === 'string' && message.body) {
+    const bodyEl = document.createElement('span');
+    bodyEl.className = 'event-body';
+    bodyEl.textContent = message.body;
+    item.append(bodyEl);
+  }
+
+  let when = message.sent_at ? new Date(message.sent_at) : new Date();
+  if (Number.isNaN(when.getTime())) when = new Date();
+  const timeEl = document.createElement('time');
+  timeEl.className = 'event-time';
+  timeEl.dateTime = when.toISOString();
+  timeEl.textContent = formatTime(when);
+  item.append(timeEl);
+
+  eventsList.prepend(item);
+  while (eventsList.children.length > MAX_EVENTS) {
+    eventsList.lastElementChild.remove();
+  }
+  if (eventsEmpty) eventsEmpty.hidden = true;
+}
+
+function connectEvents() {
+  if (!('WebSocket' in window)) return;
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = `${scheme}//${window.location.host}/api/events`;
+  let delay = 1000;
+  const maxDelay = 30000;
+
+  const open = () => {
+    body.dataset.events = 'connecting';
+    let socket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      retry();
+      return;
+    }
+    socket.addEventListener('open', () => {
+      delay = 1000;
+      body.dataset.events = 'open';
+    });
+    socket.addEventListener('message', (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message && typeof message === 'object' && message.type === 'reminder_sent') {
+        addEvent(message);
+      }
+    });
+    socket.addEventListener('close', () => {
+      body.dataset.events = 'closed';
+      retry();
+    });
+    // An 'error' is always followed by 'close', which schedules the reconnect.
+  };
+
+  const retry = () => {
+    const wait = delay;
+    delay = Math.min(delay * 2, maxDelay);
+    window.setTimeout(open, wait);
+  };
+
+  open();
+}
+
+// ---------------------------------------------------------------------------
+// Start-up
+
+async function start() {
+  const savedLabel = storageGet(LABEL_KEY);
+  if (savedLabel) labelInput.value = savedLabel;
+
+  connectEvents();
+
+  if (!window.isSecureContext) {
+    setState('insecure', MESSAGES.insecure);
+    return;
+  }
+  if (!('serviceWorker' in navigator) || !('PushManager' in window) || !('Notification' in window)) {
+    setState('unsupported', MESSAGES.unsupported);
+    return;
+  }
+  if (Notification.permission === 'denied') {
+    setState('denied', MESSAGES.denied);
+    return;
+  }
+
+  try {
+    await navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' });
+    registration = await navigator.serviceWorker.ready;
+  } catch (err) {
+    setState('error', describeError(err, 'The notification helper (service worker) could not be started.'));
+    return;
+  }
+
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    const data = event.data;
+    if (data && data.type === 'push' && data.payload && data.payload.id !== undefined) {
+      body.dataset.lastPushId = String(data.payload.id);
+    }
+  });
+
+  enableButton.addEventListener('click', onEnableClick);
+  disableButton.addEventListener('click', onDisableClick);
+
+  try {
+    await loadServerKey();
+  } catch (err) {
+    // The button stays usable: pressing it tries to fetch the key again.
+    setState('error', describeError(err, 'Could not load the server settings.'));
+    return;
+  }
+
+  const optedOut = storageGet(OPTED_OUT_KEY) === '1';
+  if (Notification.permission !== 'granted' || optedOut) {
+    setState('ready', optedOut ? MESSAGES.turnedOff : MESSAGES.ready);
+    return;
+  }
+
+  // Permission was given earlier: make sure the server has a fresh copy.
+  let subscription;
+  try {
+    subscription = await ensureSubscription();
+  } catch (err) {
+    setState('ready', MESSAGES.ready);
+    return;
+  }
+  try {
+    await saveSubscription(subscription);
+    setState('subscribed', MESSAGES.subscribed);
+  } catch (err) {
+    setState('error', describeError(err, 'Could not update this device on the server.'));
+  }
+}
+
+start().catch((err) => {
+  setState('error', describeError(err, 'Something went wrong while loading the page.'));
+});
