@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $PUSHDESK_DATA_DIR, else the platform's user data folder)",
     )
     common.add_argument(
-        "--log-level", choices=log.LEVELS, default="info", help="default: info"
+        "--log-level",
+        choices=log.LEVELS,
+        help="default: info for the app and serve, warning for the other commands",
     )
 
     running = argparse.ArgumentParser(add_help=False)
@@ -161,8 +163,9 @@ def config_from(args: argparse.Namespace) -> Config:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log.configure(args.log_level)
     command: Callable[[argparse.Namespace], int] = args.command
+    long_running = command in (run_desktop, run_serve)
+    log.configure(args.log_level or ("info" if long_running else "warning"))
     try:
         return command(args)
     except PushdeskError as exc:

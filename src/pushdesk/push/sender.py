@@ -77,7 +77,14 @@ class PushSender:
 
 def _rejected(subscription: Subscription, exc: WebPushException) -> Outcome:
     response = exc.response
-    status = getattr(response, "status", None) if response is not None else None
+    if response is None:
+        # Raised before anything was sent: the stored keys are unusable.
+        PUSH.warning(
+            "unable to encrypt for %s: %s", subscription.short_endpoint, exc.message
+        )
+        return Failed(None, f"cannot encrypt: {exc.message}")
+
+    status = getattr(response, "status", None)
     if status in (404, 410):
         PUSH.info("%s is gone (%s)", subscription.short_endpoint, status)
         return Gone(int(status))

@@ -1,0 +1,251 @@
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+
+from pushdesk.events import EventHub, ReminderSent
+from pushdesk.server.app import create_app
+from pushdesk.services import Services
+from pushdesk.store import Store
+from tests.support.clock import FakeClock
+from tests.support.push_service import PushServiceDouble
+
+PUBLIC_KEY = "B" + "A" * 86
+ORIGIN = "http://127.0.0.1:9"
+
+
+@pytest_asyncio.fixture
+async def client(services: Services) -> AsyncIterator[TestClient[Any, Any]]:
+    app = create_app(services, PUBLIC_KEY, allowed_push_origins=(ORIGIN,))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def browser_json(push_service: PushServiceDouble, **extra: Any) -> dict[str, Any]:
+    return push_service.new_subscription().to_json() | extra
+
+
+@pytest.fixture
+def https_subscription(push_service: PushServiceDouble) -> dict[str, Any]:
+    body = push_service.new_subscription().to_json()
+    body["endpoint"] = "https://fcm.googleapis.com/fcm/send/token-123"
+    return body
+
+
+async def test_vapid_public_key_is_served(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/api/vapid-public-key")
+
+    assert response.status == 200
+    assert await response.json() == {"public_key": PUBLIC_KEY}
+
+
+async def test_health_counts_subscriptions(
+    client: TestClient[Any, Any], https_subscription: dict[str, Any]
+) -> None:
+    await client.post("/api/subscriptions", json=https_subscription)
+
+    body = await (await client.get("/api/health")).json()
+
+    assert body["status"] == "ok"
+    assert body["subscriptions"] == 1
+
+
+async def test_subscribe_creates_then_updates_one_row(
+    client: TestClient[Any, Any], store: Store, https_subscription: dict[str, Any]
+) -> None:
+    first = await client.post(
+        "/api/subscriptions",
+        json=https_subscription | {"label": "  Anna's   phone "},
+        headers={"User-Agent": "Mozilla/5.0 (Android)"},
+    )
+    again = await client.post(
+        "/api/subscriptions",
+        json=https_subscription,
+        headers={"User-Agent": "Mozilla/5.0 (Android 16)"},
+    )
+
+    assert first.status == 201
+    assert again.status == 200
+    first_id = (await first.json())["id"]
+    assert (await again.json())["id"] == first_id
+    [row] = store.subscriptions.all()
+    assert row.label == "Anna's phone"
+    assert row.user_agent == "Mozilla/5.0 (Android 16)"
+
+
+async def test_unsubscribe_deletes_the_row(
+    client: TestClient[Any, Any], store: Store, https_subscription: dict[str, Any]
+) -> None:
+    await client.post("/api/subscriptions", json=https_subscription)
+
+    response = await client.delete(
+        "/api/subscriptions", json={"endpoint": https_subscription["endpoint"]}
+    )
+    missing = await client.delete(
+        "/api/subscriptions", json={"endpoint": https_subscription["endpoint"]}
+    )
+
+    assert response.status == 200
+    assert store.subscriptions.all() == []
+    assert missing.status == 404
+    assert "error" in await missing.json()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"endpoint": None}, "endpoint"),
+        ({"endpoint": "http://fcm.googleapis.com/x"}, "endpoint"),
+        ({"endpoint": "not a url"}, "endpoint"),
+        ({"keys": None}, "keys"),
+        ({"keys": {"auth": "tBHItJI5svbpez7KI4CCXg"}}, "keys.p256dh"),
+        ({"keys": {"p256dh": "BAAA", "auth": "tBHItJI5svbpez7KI4CCXg"}}, "keys.p256dh"),
+        ({"label": 5}, "label"),
+        ({"label": "x" * 101}, "label"),
+    ],
+)
+async def test_bad_subscriptions_are_refused_naming_the_field(
+    client: TestClient[Any, Any],
+    store: Store,
+    https_subscription: dict[str, Any],
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    response = await client.post("/api/subscriptions", json=https_subscription | change)
+
+    assert response.status == 400
+    body = await response.json()
+    assert body["field"] == field
+    assert body["error"]
+    assert store.subscriptions.all() == []
+
+
+async def test_swapped_keys_are_refused(
+    client: TestClient[Any, Any], https_subscription: dict[str, Any]
+) -> None:
+    keys = https_subscription["keys"]
+    swapped = {"p256dh": keys["auth"], "auth": keys["p256dh"]}
+
+    response = await client.post(
+        "/api/subscriptions", json=https_subscription | {"keys": swapped}
+    )
+
+    assert response.status == 400
+    assert (await response.json())["field"] == "keys.p256dh"
+
+
+async def test_padded_standard_base64_keys_are_stored_normalised(
+    client: TestClient[Any, Any], store: Store, https_subscription: dict[str, Any]
+) -> None:
+    import base64
+
+    keys = https_subscription["keys"]
+    raw = {k: base64.urlsafe_b64decode(v + "==") for k, v in keys.items()}
+    standard = {k: base64.b64encode(v).decode() for k, v in raw.items()}
+
+    response = await client.post(
+        "/api/subscriptions", json=https_subscription | {"keys": standard}
+    )
+
+    assert response.status == 201
+    [row] = store.subscriptions.all()
+    assert (row.p256dh, row.auth) == (keys["p256dh"], keys["auth"])
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"'])
+async def test_malformed_bodies_get_a_json_400(
+    client: TestClient[Any, Any], body: bytes
+) -> None:
+    response = await client.post("/api/subscriptions", data=body)
+
+    assert response.status == 400
+    assert "error" in await response.json()
+
+
+async def test_oversized_body_is_refused_with_413(client: TestClient[Any, Any]) -> None:
+    response = await client.post("/api/subscriptions", data=b"{" + b" " * 100_000 + b"}")
+
+    assert response.status == 413
+    assert "error" in await response.json()
+
+
+async def test_allowed_origin_accepts_plain_http_endpoints(
+    client: TestClient[Any, Any],
+) -> None:
+    body = {
+        "endpoint": f"{ORIGIN}/push/abc",
+        "keys": {
+            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+            "auth": "tBHItJI5svbpez7KI4CCXg",
+        },
+    }
+    other = body | {"endpoint": "http://127.0.0.1:10/push/abc"}
+
+    assert (await client.post("/api/subscriptions", json=body)).status == 201
+    assert (await client.post("/api/subscriptions", json=other)).status == 400
+
+
+async def test_unknown_api_route_answers_json_404(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/api/nothing-here")
+
+    assert response.status == 404
+    assert "error" in await response.json()
+
+
+async def test_wrong_method_answers_json_405(client: TestClient[Any, Any]) -> None:
+    response = await client.put("/api/subscriptions", json={})
+
+    assert response.status == 405
+    assert "error" in await response.json()
+
+
+async def test_page_worker_and_manifest_are_served(client: TestClient[Any, Any]) -> None:
+    page = await client.get("/")
+    worker = await client.get("/sw.js")
+    manifest = await client.get("/manifest.webmanifest")
+    icon = await client.get("/icons/icon-192.png")
+
+    assert page.status == 200
+    assert "text/html" in page.headers["Content-Type"]
+    assert "/sw.js" in await (await client.get("/app.js")).text()
+    assert worker.status == 200
+    assert "javascript" in worker.headers["Content-Type"]
+    assert worker.headers["Cache-Control"] == "no-cache"
+    assert worker.headers["Service-Worker-Allowed"] == "/"
+    assert manifest.headers["Content-Type"].startswith("application/manifest+json")
+    assert json.loads(await manifest.text())["display"] == "standalone"
+    assert icon.status == 200
+
+
+async def test_websocket_gets_reminder_sent_events(
+    client: TestClient[Any, Any], hub: EventHub, clock: FakeClock
+) -> None:
+    async with client.ws_connect("/api/events") as socket:
+        await _until_connected(client)
+        hub.publish(ReminderSent(5, clock.now, "Tea", "Kettle", delivered=1, total=1))
+
+        message = await socket.receive_json(timeout=5)
+
+    assert message == {
+        "type": "reminder_sent",
+        "id": 5,
+        "sent_at": "2026-12-03T09:00:00Z",
+        "title": "Tea",
+        "body": "Kettle",
+    }
+
+
+async def _until_connected(client: TestClient[Any, Any]) -> None:
+    """The server registers a socket after the handshake; give it that turn."""
+    from pushdesk.server.app import LIVE_EVENTS
+
+    live = client.server.app[LIVE_EVENTS]
+    for _ in range(100):
+        if live.connected:
+            return
+        await aiohttp.helpers.asyncio.sleep(0)
+    raise AssertionError("the WebSocket never registered")

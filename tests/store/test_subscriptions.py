@@ -1,0 +1,64 @@
+from pushdesk.domain import Delivered, Gone, ReminderDraft, SubscriptionInput
+from pushdesk.store import Store
+from tests.support.clock import FakeClock
+
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+AUTH = "tBHItJI5svbpez7KI4CCXg"
+
+
+def device(endpoint: str = "https://fcm.googleapis.com/fcm/send/abc", **extra: str) -> SubscriptionInput:
+    return SubscriptionInput(endpoint=endpoint, p256dh=P256DH, auth=AUTH, **extra)
+
+
+def test_first_post_creates_a_row(store: Store, clock: FakeClock) -> None:
+    stored, created = store.subscriptions.upsert(device(label="Anna"), clock.now)
+
+    assert created is True
+    assert stored.label == "Anna"
+    assert stored.created_at == stored.last_seen_at == clock.now
+
+
+def test_repost_updates_keys_and_last_seen_without_duplicating(
+    store: Store, clock: FakeClock
+) -> None:
+    first, _ = store.subscriptions.upsert(device(label="Anna"), clock.now)
+    clock.advance(hours=1)
+
+    again, created = store.subscriptions.upsert(device(), clock.now)
+
+    assert created is False
+    assert again.id == first.id
+    assert again.label == "Anna"
+    assert again.created_at == first.created_at
+    assert again.last_seen_at == clock.now
+    assert len(store.subscriptions.all()) == 1
+
+
+def test_delete_by_endpoint_returns_the_removed_row(
+    store: Store, clock: FakeClock
+) -> None:
+    stored, _ = store.subscriptions.upsert(device(), clock.now)
+
+    assert store.subscriptions.delete_endpoint(stored.endpoint) == stored
+    assert store.subscriptions.delete_endpoint(stored.endpoint) is None
+    assert store.subscriptions.all() == []
+
+
+def test_deliveries_outlive_the_subscription(store: Store, clock: FakeClock) -> None:
+    reminder = store.reminders.add(ReminderDraft("t", "m", None, clock.now), clock.now)
+    sub, _ = store.subscriptions.upsert(device(), clock.now)
+    store.deliveries.record(reminder.id, sub, Delivered(201), clock.now)
+    store.deliveries.record(reminder.id, sub, Gone(410), clock.now)
+
+    store.subscriptions.delete(sub.id)
+
+    outcomes = [(d.outcome, d.status_code) for d in store.deliveries.for_reminder(reminder.id)]
+    assert outcomes == [("delivered", 201), ("gone", 410)]
+    assert store.deliveries.for_reminder(reminder.id)[0].endpoint_host == "fcm.googleapis.com"
+
+
+def test_short_endpoint_hides_the_token(store: Store, clock: FakeClock) -> None:
+    stored, _ = store.subscriptions.upsert(device(), clock.now)
+
+    assert stored.short_endpoint.startswith("fcm.googleapis.com#")
+    assert "abc" not in stored.short_endpoint

@@ -1,0 +1,173 @@
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pushdesk import __version__
+from pushdesk.cli import main, parse_duration
+from pushdesk.config import DATA_DIR_ENV, resolve_data_dir
+from pushdesk.store import Store
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("5m", 300), ("2h", 7200), ("1d", 86400), ("10", 600), ("0s", 0)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def test_remind_stores_a_reminder_due_in_the_given_time(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    before = datetime.now(UTC)
+
+    code, out, _ = run(
+        capsys, "remind", "Stand-up", "--in", "5m", "--title", "Team",
+        "--data-dir", str(data_dir),
+    )
+
+    assert code == 0
+    store = Store.open(data_dir / "pushdesk.db")
+    reminder = store.reminders.get(int(out))
+    store.close()
+    assert reminder.title == "Team"
+    assert reminder.message == "Stand-up"
+    expected = before + timedelta(minutes=5)
+    assert abs((reminder.due_at - expected).total_seconds()) <= 2
+
+
+def test_at_without_an_offset_is_local_time(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, out, _ = run(
+        capsys, "remind", "x", "--at", "2030-06-01T08:30", "--data-dir", str(data_dir)
+    )
+
+    assert code == 0
+    code, listing, _ = run(capsys, "reminders", "--json", "--data-dir", str(data_dir))
+    [row] = json.loads(listing)
+    local = datetime(2030, 6, 1, 8, 30).astimezone()
+    assert row["due_at"] == local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert row["status"] == "scheduled"
+    assert row["id"] == int(out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["remind", "x", "--in", "soon"], "is not a duration"),
+        (["remind", "x", "--at", "tomorrow"], "is not an ISO 8601"),
+        (["remind", "x"], "one of the arguments --in --at is required"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--data-dir", str(data_dir)])
+
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_user_errors_exit_1_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, _, err = run(
+        capsys, "remind", "   ", "--in", "5m", "--data-dir", str(data_dir)
+    )
+
+    assert code == 1
+    assert err == "pushdesk: The message is empty.\n"
+
+
+def test_bad_click_url_is_refused(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    code, _, err = run(
+        capsys, "remind", "x", "--in", "5m", "--url", "javascript:alert(1)",
+        "--data-dir", str(data_dir),
+    )
+
+    assert code == 1
+    assert "http://" in err
+
+
+def test_vapid_key_prints_the_stored_public_key(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    _, first, _ = run(capsys, "vapid-key", "--data-dir", str(data_dir))
+    _, second, _ = run(capsys, "vapid-key", "--data-dir", str(data_dir))
+
+    assert len(first.strip()) == 87
+    assert first == second
+    key_file = data_dir / "vapid_private.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_unreadable_key_is_one_sentence_naming_the_file(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "vapid_private.pem").write_text("broken")
+
+    code, _, err = run(capsys, "vapid-key", "--data-dir", str(data_dir))
+
+    assert code == 1
+    assert str(data_dir / "vapid_private.pem") in err
+    assert "Traceback" not in err
+
+
+def test_empty_listings_say_so(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    assert run(capsys, "reminders", "--data-dir", str(data_dir))[1] == "(none)\n"
+    assert run(capsys, "subscribers", "--json", "--data-dir", str(data_dir))[1] == "[]\n"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"pushdesk {__version__}\n"
+
+
+def test_data_dir_option_beats_environment_beats_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env"))
+
+    assert resolve_data_dir(tmp_path / "opt") == tmp_path / "opt"
+    assert resolve_data_dir(None) == tmp_path / "env"
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert resolve_data_dir(None).name == "pushdesk"
+
+
+def test_environment_variable_selects_the_data_dir(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(data_dir))
+
+    run(capsys, "remind", "x", "--in", "1m")
+
+    assert (data_dir / "pushdesk.db").exists()
+
+
+def test_vapid_subject_is_checked_and_stored(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    from pushdesk.app import open_store
+    from pushdesk.config import Config
+    from pushdesk.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="only exists on this network"):
+        open_store(Config(data_dir, vapid_subject="mailto:me@printer.local"))
+    store = open_store(Config(data_dir, vapid_subject="mailto:me@example.org"))
+    assert store.settings.get("vapid_subject") == "mailto:me@example.org"
+    store.close()
