@@ -31,8 +31,15 @@ def test_remind_stores_a_reminder_due_in_the_given_time(
     before = datetime.now(UTC)
 
     code, out, _ = run(
-        capsys, "remind", "Stand-up", "--in", "5m", "--title", "Team",
-        "--data-dir", str(data_dir),
+        capsys,
+        "remind",
+        "Stand-up",
+        "--in",
+        "5m",
+        "--title",
+        "Team",
+        "--data-dir",
+        str(data_dir),
     )
 
     assert code == 0
@@ -90,10 +97,19 @@ def test_user_errors_exit_1_without_a_traceback(
     assert err == "pushdesk: The message is empty.\n"
 
 
-def test_bad_click_url_is_refused(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+def test_bad_click_url_is_refused(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
     code, _, err = run(
-        capsys, "remind", "x", "--in", "5m", "--url", "javascript:alert(1)",
-        "--data-dir", str(data_dir),
+        capsys,
+        "remind",
+        "x",
+        "--in",
+        "5m",
+        "--url",
+        "javascript:alert(1)",
+        "--data-dir",
+        str(data_dir),
     )
 
     assert code == 1
@@ -125,9 +141,13 @@ def test_unreadable_key_is_one_sentence_naming_the_file(
     assert "Traceback" not in err
 
 
-def test_empty_listings_say_so(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+def test_empty_listings_say_so(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
     assert run(capsys, "reminders", "--data-dir", str(data_dir))[1] == "(none)\n"
-    assert run(capsys, "subscribers", "--json", "--data-dir", str(data_dir))[1] == "[]\n"
+    assert (
+        run(capsys, "subscribers", "--json", "--data-dir", str(data_dir))[1] == "[]\n"
+    )
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

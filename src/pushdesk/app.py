@@ -82,7 +82,9 @@ class Runtime:
 
         scheduler = self.scheduler
         self.hub.subscribe(
-            lambda event: scheduler.wake() if isinstance(event, ReminderChanged) else None
+            lambda event: (
+                scheduler.wake() if isinstance(event, ReminderChanged) else None
+            )
         )
         self._scheduler_task = asyncio.create_task(scheduler.run(), name="scheduler")
         APP.info("pushdesk started with data in %s", self.config.data_dir)

@@ -13,8 +13,13 @@ from typing import Any
 from pushdesk import __version__, log
 from pushdesk.app import Runtime, open_store
 from pushdesk.clock import system_clock
-from pushdesk.config import DEFAULT_HOST, DEFAULT_PORT, Config, ServerOptions
-from pushdesk.config import resolve_data_dir
+from pushdesk.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Config,
+    ServerOptions,
+    resolve_data_dir,
+)
 from pushdesk.errors import PushdeskError
 from pushdesk.events import EventHub
 from pushdesk.push.vapid import load_or_create
@@ -96,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Send Web Push reminders to phones and browsers on your LAN.",
         parents=[common, running],
     )
-    parser.add_argument("--version", action="version", version=f"pushdesk {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"pushdesk {__version__}"
+    )
     parser.set_defaults(command=run_desktop)
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
 

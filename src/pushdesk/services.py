@@ -37,7 +37,7 @@ class ReminderService:
         draft = ReminderDraft(title, message, parse_click_url(url), self._clock())
 
         # The worst case payload (a large id) must still fit one push record.
-        size = len(f'{title}{message}{draft.url or ""}'.encode()) + 120
+        size = len(f"{title}{message}{draft.url or ''}".encode()) + 120
         if size > MAX_PAYLOAD_BYTES:
             raise InvalidInput(
                 f"The reminder is too long to send as one push ({size} bytes; "

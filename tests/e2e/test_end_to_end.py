@@ -118,7 +118,10 @@ async def test_subscription_the_push_service_calls_gone_is_removed(
     removed = asyncio.Event()
 
     def on_event(event: Event) -> None:
-        if isinstance(event, SubscriptionsChanged) and not runtime.store.subscriptions.all():
+        if (
+            isinstance(event, SubscriptionsChanged)
+            and not runtime.store.subscriptions.all()
+        ):
             removed.set()
 
     runtime.hub.subscribe(on_event)
@@ -139,7 +142,9 @@ async def test_listings_show_endpoints_but_never_keys(
 ) -> None:
     browser = push_service.new_subscription()
     async with aiohttp.ClientSession(base_url(runtime)) as http:
-        await http.post("/api/subscriptions", json=browser.to_json() | {"label": "Anna"})
+        await http.post(
+            "/api/subscriptions", json=browser.to_json() | {"label": "Anna"}
+        )
 
     import json
 

@@ -7,7 +7,14 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from pushdesk.domain import Delivered, Failed, Gone, Reminder, ReminderStatus, Subscription
+from pushdesk.domain import (
+    Delivered,
+    Failed,
+    Gone,
+    Reminder,
+    ReminderStatus,
+    Subscription,
+)
 from pushdesk.push.payload import reminder_payload
 from pushdesk.push.sender import PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create

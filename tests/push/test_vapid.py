@@ -40,7 +40,9 @@ def test_public_key_is_an_unpadded_base64url_p256_point(tmp_path: Path) -> None:
     assert point.curve.name == "secp256r1"
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage", b"-----BEGIN PRIVATE KEY-----\nxx"])
+@pytest.mark.parametrize(
+    "content", [b"", b"garbage", b"-----BEGIN PRIVATE KEY-----\nxx"]
+)
 def test_unreadable_key_is_an_error_naming_the_file_and_is_kept(
     tmp_path: Path, content: bytes
 ) -> None:

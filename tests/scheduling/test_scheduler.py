@@ -12,7 +12,9 @@ from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 
 
-def subscribe(services: Services, push_service: PushServiceDouble, count: int = 1) -> list:
+def subscribe(
+    services: Services, push_service: PushServiceDouble, count: int = 1
+) -> list:
     from pushdesk.validation import parse_subscription
 
     browsers = [push_service.new_subscription() for _ in range(count)]
@@ -144,7 +146,9 @@ async def test_reminder_written_by_another_process_is_sent(
 ) -> None:
     subscribe(services, push_service)
     other = Store.open(data_dir / "pushdesk.db")
-    Services(other, EventHub(), clock).reminders.schedule("T", "From CLI", None, clock.now)
+    Services(other, EventHub(), clock).reminders.schedule(
+        "T", "From CLI", None, clock.now
+    )
     other.close()
 
     [report] = await scheduler.fire_due()
@@ -182,7 +186,9 @@ async def test_a_reminder_claimed_elsewhere_is_left_alone(
     reminder = services.reminders.schedule("T", "M", None, clock.now)
     rival = sqlite3.connect(data_dir / "pushdesk.db")
     with rival:
-        rival.execute("UPDATE reminders SET status = 'sending' WHERE id = ?", [reminder.id])
+        rival.execute(
+            "UPDATE reminders SET status = 'sending' WHERE id = ?", [reminder.id]
+        )
     rival.close()
 
     assert await scheduler.fire_due() == []

@@ -12,6 +12,7 @@ from pushdesk.server.app import create_app
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
+from tests.support.keys import AUTH, P256DH
 from tests.support.push_service import PushServiceDouble
 
 PUBLIC_KEY = "B" + "A" * 86
@@ -167,7 +168,9 @@ async def test_malformed_bodies_get_a_json_400(
 
 
 async def test_oversized_body_is_refused_with_413(client: TestClient[Any, Any]) -> None:
-    response = await client.post("/api/subscriptions", data=b"{" + b" " * 100_000 + b"}")
+    response = await client.post(
+        "/api/subscriptions", data=b"{" + b" " * 100_000 + b"}"
+    )
 
     assert response.status == 413
     assert "error" in await response.json()
@@ -179,8 +182,8 @@ async def test_allowed_origin_accepts_plain_http_endpoints(
     body = {
         "endpoint": f"{ORIGIN}/push/abc",
         "keys": {
-            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
-            "auth": "tBHItJI5svbpez7KI4CCXg",
+            "p256dh": P256DH,
+            "auth": AUTH,
         },
     }
     other = body | {"endpoint": "http://127.0.0.1:10/push/abc"}
@@ -203,7 +206,9 @@ async def test_wrong_method_answers_json_405(client: TestClient[Any, Any]) -> No
     assert "error" in await response.json()
 
 
-async def test_page_worker_and_manifest_are_served(client: TestClient[Any, Any]) -> None:
+async def test_page_worker_and_manifest_are_served(
+    client: TestClient[Any, Any],
+) -> None:
     page = await client.get("/")
     worker = await client.get("/sw.js")
     manifest = await client.get("/manifest.webmanifest")

@@ -1,12 +1,12 @@
 from pushdesk.domain import Delivered, Gone, ReminderDraft, SubscriptionInput
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
-
-P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
-AUTH = "tBHItJI5svbpez7KI4CCXg"
+from tests.support.keys import AUTH, P256DH
 
 
-def device(endpoint: str = "https://fcm.googleapis.com/fcm/send/abc", **extra: str) -> SubscriptionInput:
+def device(
+    endpoint: str = "https://fcm.googleapis.com/fcm/send/abc", **extra: str
+) -> SubscriptionInput:
     return SubscriptionInput(endpoint=endpoint, p256dh=P256DH, auth=AUTH, **extra)
 
 
@@ -52,9 +52,14 @@ def test_deliveries_outlive_the_subscription(store: Store, clock: FakeClock) -> 
 
     store.subscriptions.delete(sub.id)
 
-    outcomes = [(d.outcome, d.status_code) for d in store.deliveries.for_reminder(reminder.id)]
+    outcomes = [
+        (d.outcome, d.status_code) for d in store.deliveries.for_reminder(reminder.id)
+    ]
     assert outcomes == [("delivered", 201), ("gone", 410)]
-    assert store.deliveries.for_reminder(reminder.id)[0].endpoint_host == "fcm.googleapis.com"
+    assert (
+        store.deliveries.for_reminder(reminder.id)[0].endpoint_host
+        == "fcm.googleapis.com"
+    )
 
 
 def test_short_endpoint_hides_the_token(store: Store, clock: FakeClock) -> None:

@@ -45,7 +45,7 @@ class PushSender:
         try:
             response = await webpush_async(
                 info,
-                data=payload,  # type: ignore[arg-type]  # bytes are accepted too
+                data=payload,  # bytes are accepted as well as str
                 vapid_private_key=self._keys.vapid,
                 vapid_claims=claims,
                 ttl=self._ttl,

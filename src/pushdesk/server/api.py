@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import replace
-from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from pushdesk.validation import parse_endpoint, parse_subscription
 
 SERVICES = web.AppKey("services", Services)
 VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
-ALLOWED_PUSH_ORIGINS = web.AppKey("allowed_push_origins", tuple[str, ...])
+ALLOWED_PUSH_ORIGINS = web.AppKey[tuple[str, ...]]("allowed_push_origins")
 
 
 def json_error(status: int, message: str, field: str | None = None) -> web.Response:
@@ -49,7 +48,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def subscribe(request: web.Request) -> web.Response:
     body = await read_json(request)
-    origins: Iterable[str] = request.app[ALLOWED_PUSH_ORIGINS]
+    origins: tuple[str, ...] = request.app[ALLOWED_PUSH_ORIGINS]
     subscription = parse_subscription(body, origins)
 
     user_agent = request.headers.get("User-Agent", "")[:300] or None
@@ -63,7 +62,8 @@ async def subscribe(request: web.Request) -> web.Response:
 
 async def unsubscribe(request: web.Request) -> web.Response:
     body = await read_json(request)
-    endpoint = parse_endpoint(body, request.app[ALLOWED_PUSH_ORIGINS])
+    origins: tuple[str, ...] = request.app[ALLOWED_PUSH_ORIGINS]
+    endpoint = parse_endpoint(body, origins)
     removed = request.app[SERVICES].subscriptions.remove(endpoint)
     return web.json_response({"removed": removed.id})
 

@@ -1,8 +1,8 @@
 """The aiohttp application factory and the runner that binds it to a port."""
 
 import errno
-from collections.abc import Awaitable, Callable
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,6 @@ from aiohttp import web
 
 from pushdesk.config import ServerOptions
 from pushdesk.errors import StartupError
-from pushdesk.events import EventHub
 from pushdesk.log import WEB
 from pushdesk.resources import web_dir
 from pushdesk.server import api
@@ -50,9 +49,13 @@ def create_app(
 
 
 def _add_page_routes(app: web.Application, root: Path) -> None:
-    def file(name: str, headers: dict[str, str] | None = None) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    def file(
+        name: str, headers: dict[str, str] | None = None
+    ) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
         async def serve(_request: web.Request) -> web.FileResponse:
-            return web.FileResponse(root / name, headers={**NO_CACHE, **(headers or {})})
+            return web.FileResponse(
+                root / name, headers={**NO_CACHE, **(headers or {})}
+            )
 
         return serve
 
@@ -126,8 +129,7 @@ def _bind_error(options: ServerOptions, exc: OSError) -> str:
         )
     if exc.errno == errno.EACCES:
         return (
-            f"Not allowed to listen on {where}; choose a port above 1023 "
-            "with --port."
+            f"Not allowed to listen on {where}; choose a port above 1023 with --port."
         )
     if exc.errno == errno.EADDRNOTAVAIL:
         return f"{options.host} is not an address of this machine; check --host."

@@ -40,7 +40,7 @@ class ReminderStore:
                     "created_at": to_db_time(now),
                 }
             ).last_pk
-        return self.get(int(row_id))
+        return self.get(int(row_id or 0))
 
     def get(self, reminder_id: int) -> Reminder:
         rows = list(self._table.rows_where("id = ?", [reminder_id]))

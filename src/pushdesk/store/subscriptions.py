@@ -48,7 +48,7 @@ class SubscriptionStore:
             if existing is None:
                 values |= {"endpoint": subscription.endpoint}
                 values |= {"created_at": to_db_time(now)}
-                row_id = int(self._table.insert(values).last_pk)
+                row_id = int(self._table.insert(values).last_pk or 0)
             else:
                 row_id = existing.id
                 self._table.update(row_id, values)

@@ -100,7 +100,8 @@ class ReminderDialog(QDialog):
     def due_at(self) -> datetime:
         if self.in_radio.isChecked():
             return self._clock() + timedelta(minutes=self.minutes_spin.value())
-        chosen: datetime = self.at_edit.dateTime().toPython()
+        chosen = self.at_edit.dateTime().toPython()
+        assert isinstance(chosen, datetime)
         return chosen.astimezone()
 
     def draft(self) -> ReminderDraft:

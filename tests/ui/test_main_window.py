@@ -1,0 +1,211 @@
+"""The operator's window on a real Qt event loop (offscreen), with the real
+server and scheduler under it and the push-service double behind them."""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from pushdesk.app import Runtime, open_store
+from pushdesk.events import ReminderSent
+from pushdesk.ui.desktop import run_window
+from pushdesk.ui.main_window import MainWindow
+from pushdesk.ui.models import RemindersModel, local_time
+from pushdesk.validation import parse_subscription
+from tests.support.clock import FakeClock
+from tests.support.push_service import PushServiceDouble
+from tests.ui.conftest import RunOnQtLoop, gui_config
+
+
+def cell(model: RemindersModel, row: int, column: int) -> str:
+    return str(model.data(model.index(row, column)))
+
+
+def test_reminder_made_in_the_dialog_appears_and_becomes_sent(
+    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with PushServiceDouble() as push:
+            config = gui_config(data_dir, push.origin)
+            runtime = Runtime(config, open_store(config), clock=clock)
+            await runtime.start()
+            browser = push.new_subscription()
+            runtime.services.subscriptions.register(
+                parse_subscription(browser.to_json(), [push.origin])
+            )
+            assert runtime.server is not None
+            window = MainWindow(runtime.services, runtime.server.urls(), clock)
+            qtbot.addWidget(window)
+            window.show()
+            sent = asyncio.Event()
+            runtime.hub.subscribe(
+                lambda e: sent.set() if isinstance(e, ReminderSent) else None
+            )
+
+            dialog = window.open_new_reminder()
+            ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+            assert not ok.isEnabled()
+            assert dialog.problem_label.text() == "The message is empty."
+            qtbot.keyClicks(dialog.title_edit, "Kitchen")
+            qtbot.keyClicks(dialog.message_edit, "Pizza is ready")
+            dialog.minutes_spin.setValue(5)
+            assert ok.isEnabled()
+            qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+            model = window.reminders_model
+            assert model.rowCount() == 1
+            assert cell(model, 0, 1) == "Kitchen"
+            assert cell(model, 0, 2) == "Pizza is ready"
+            assert cell(model, 0, 3) == "scheduled"
+            assert cell(model, 0, 0) == local_time(clock.now + timedelta(minutes=5))
+
+            clock.advance(minutes=5)
+            assert runtime.scheduler is not None
+            runtime.scheduler.wake()
+            await asyncio.wait_for(sent.wait(), timeout=10)
+
+            assert cell(model, 0, 3) == "sent"
+            assert cell(model, 0, 4) == local_time(clock.now)
+            [delivered] = push.received
+            assert delivered.json()["body"] == "Pizza is ready"
+            assert window.subscribers_model.rowCount() == 1
+
+            window.close()
+            await runtime.stop()
+
+    qt_loop(scenario())
+
+
+def test_dialog_refuses_a_time_in_the_past_and_a_bad_url(
+    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with PushServiceDouble() as push:
+            config = gui_config(data_dir, push.origin)
+            runtime = Runtime(config, open_store(config), clock=clock)
+            window = MainWindow(runtime.services, [], clock)
+            qtbot.addWidget(window)
+            dialog = window.open_new_reminder()
+            ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+            qtbot.keyClicks(dialog.message_edit, "Hello")
+
+            qtbot.keyClicks(dialog.url_edit, "ftp://example.org")
+            assert not ok.isEnabled()
+            assert "http" in dialog.problem_label.text()
+            dialog.url_edit.clear()
+
+            dialog.at_radio.setChecked(True)
+            past = (clock.now - timedelta(hours=1)).astimezone()
+            from PySide6.QtCore import QDateTime
+
+            dialog.at_edit.setDateTime(QDateTime(past.replace(tzinfo=None)))
+            assert not ok.isEnabled()
+            assert dialog.problem_label.text() == "That time is in the past."
+            dialog.reject()
+            assert window.reminders_model.rowCount() == 0
+            runtime.store.close()
+
+    qt_loop(scenario())
+
+
+def test_cancel_action_cancels_the_selected_scheduled_reminder(
+    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with PushServiceDouble() as push:
+            config = gui_config(data_dir, push.origin)
+            runtime = Runtime(config, open_store(config), clock=clock)
+            window = MainWindow(runtime.services, [], clock)
+            qtbot.addWidget(window)
+            reminder = runtime.services.reminders.schedule(
+                "T", "M", None, clock.now + timedelta(hours=1)
+            )
+            assert not window.cancel_action.isEnabled()
+
+            window.reminders_view.selectRow(0)
+            assert window.cancel_action.isEnabled()
+            window.cancel_action.trigger()
+
+            assert (
+                runtime.services.reminders.get(reminder.id).status.value == "cancelled"
+            )
+            assert cell(window.reminders_model, 0, 3) == "cancelled"
+            window.reminders_view.selectRow(0)
+            assert not window.cancel_action.isEnabled()
+            runtime.store.close()
+
+    qt_loop(scenario())
+
+
+def test_window_sees_reminders_added_by_another_process(
+    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with PushServiceDouble() as push:
+            config = gui_config(data_dir, push.origin)
+            runtime = Runtime(config, open_store(config), clock=clock)
+            window = MainWindow(runtime.services, [], clock)
+            qtbot.addWidget(window)
+
+            from pushdesk.events import EventHub
+            from pushdesk.services import Services
+
+            other_store = open_store(config)
+            Services(other_store, EventHub(), clock).reminders.schedule(
+                "CLI", "From a script", None, clock.now
+            )
+            other_store.close()
+
+            qtbot.waitUntil(
+                lambda: window.reminders_model.rowCount() == 1, timeout=5000
+            )
+            assert cell(window.reminders_model, 0, 1) == "CLI"
+            runtime.store.close()
+
+    qt_loop(scenario())
+
+
+def test_closing_the_window_stops_everything_and_returns_0(
+    qtbot: QtBot, qt_loop: RunOnQtLoop[int], data_dir: Path
+) -> None:
+    async def scenario() -> int:
+        async with PushServiceDouble() as push:
+            config = gui_config(data_dir, push.origin)
+            runtime = Runtime(config, open_store(config))
+            app_task = asyncio.ensure_future(run_window(runtime))
+            window = await _window_appears()
+            assert runtime.server is not None
+            port = runtime.server.port
+            assert "Open on a phone" in window.urls_label.text()
+
+            window.close()
+            code = await asyncio.wait_for(app_task, timeout=10)
+
+            # The port is free again: the server really stopped.
+            import socket
+
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port))
+            return code
+
+    assert qt_loop(scenario()) == 0
+
+
+async def _window_appears() -> MainWindow:
+    for _ in range(500):
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                return widget
+        await asyncio.sleep(0.01)
+    raise AssertionError("the main window never appeared")
