@@ -1,6 +1,6 @@
 """The operator's main window: reminders, subscribers and where to connect."""
 
-from PySide6.QtCore import QModelIndex, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,13 +22,13 @@ from pushdesk.events import Event
 from pushdesk.log import UI
 from pushdesk.services import Services
 from pushdesk.ui.dialogs.reminder import ReminderDialog
-from pushdesk.ui.models import ListTableModel, RemindersModel, SubscribersModel
+from pushdesk.ui.models import RemindersModel, SubscribersModel
 
 # How often the window checks whether another process (the CLI) wrote data.
 OUTSIDE_WRITES_POLL_MS = 1000
 
 
-def _table(model: ListTableModel[object]) -> QTableView:
+def _table(model: QAbstractTableModel, stretch: int) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -37,7 +37,7 @@ def _table(model: ListTableModel[object]) -> QTableView:
     view.verticalHeader().hide()
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
 
 
@@ -54,8 +54,8 @@ class MainWindow(QMainWindow):
 
         self.reminders_model = RemindersModel()
         self.subscribers_model = SubscribersModel()
-        self.reminders_view = _table(self.reminders_model)  # type: ignore[arg-type]
-        self.subscribers_view = _table(self.subscribers_model)  # type: ignore[arg-type]
+        self.reminders_view = _table(self.reminders_model, stretch=2)
+        self.subscribers_view = _table(self.subscribers_model, stretch=0)
 
         self.new_action = QAction("&New reminder…", self)
         self.new_action.setShortcut(QKeySequence.StandardKey.New)

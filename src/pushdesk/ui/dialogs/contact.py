@@ -26,6 +26,8 @@ class ContactDialog(QDialog):
         self.subject_edit = QLineEdit(placeholderText="mailto:you@example.org")
         self.problem_label = QLabel()
         self.problem_label.setStyleSheet("color: #c62828;")
+        self.problem_label.setWordWrap(True)
+        self.setMinimumWidth(480)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
