@@ -9,6 +9,7 @@
 const LABEL_KEY = 'pushdesk.label';
 const OPTED_OUT_KEY = 'pushdesk.optedOut';
 const MAX_EVENTS = 50;
+const SUBSCRIBE_TIMEOUT_MS = 20000;
 
 const MESSAGES = {
   insecure:
@@ -25,6 +26,9 @@ const MESSAGES = {
   subscribed: 'Notifications are on for this device.',
   turnedOff: 'Notifications are turned off for this device.',
   offline: 'Could not reach the pushdesk server. Check your connection and try again.',
+  pushServiceTimeout:
+    "The browser's push service did not answer in time. The browser needs internet access " +
+    'to its push service; check the connection and try again.',
 };
 
 const body = document.body;
@@ -105,6 +109,15 @@ function sameBytes(a, b) {
 /** An Error whose message is already suitable for the status line. */
 class UserFacingError extends Error {}
 
+/** Reject with a UserFacingError if the promise does not settle within ms. */
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = window.setTimeout(() => reject(new UserFacingError(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => window.clearTimeout(timer));
+}
+
 /** Send JSON to the server; resolve to parsed JSON (or null), throw UserFacingError on failure. */
 async function sendJson(method, url, payload) {
   let response;
@@ -183,7 +196,12 @@ async function ensureSubscription() {
   }
 
   if (!subscription) {
-    subscription = await manager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    // Some browsers hang here when their push service is unreachable, so give up eventually.
+    subscription = await withTimeout(
+      manager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
+      SUBSCRIBE_TIMEOUT_MS,
+      MESSAGES.pushServiceTimeout,
+    );
   }
   return subscription;
 }
@@ -439,7 +457,12 @@ async function start() {
   try {
     subscription = await ensureSubscription();
   } catch (err) {
-    setState('ready', MESSAGES.ready);
+    if (err instanceof UserFacingError) {
+      setState('error', err.message);
+    } else {
+      // Could not subscribe without a click; let the user press the button.
+      setState('ready', MESSAGES.ready);
+    }
     return;
   }
   try {
