@@ -25,8 +25,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
-from PySide6.QtGui import (  # noqa: E402
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
     QBrush,
     QColor,
     QGuiApplication,
@@ -97,7 +97,7 @@ def svg_bell_d() -> str:
 
 
 def draw_bell(painter: QPainter, size: int, bell_fraction: float, colour: str) -> None:
-    """Draw the bell centred on a size x size canvas, its unit box spanning bell_fraction."""
+    """Draw the bell centred on a square canvas, its box spanning bell_fraction."""
     scale = size * bell_fraction / 100.0
     painter.save()
     painter.translate(size / 2.0, size / 2.0)
@@ -142,7 +142,8 @@ def write_svg(path: Path, size: int = 256) -> None:
     offset_y = size / 2.0 - BELL_CENTRE[1] * scale
     kx, ky, kr = BELL_KNOB
     cx, cy, cr = BELL_CLAPPER
-    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" \
+width="{size}" height="{size}" viewBox="0 0 {size} {size}">
   <title>pushdesk</title>
   <rect width="{size}" height="{size}" rx="{radius:g}" ry="{radius:g}" fill="{BLUE}"/>
   <g fill="{WHITE}" transform="translate({offset_x:g} {offset_y:g}) scale({scale:g})">

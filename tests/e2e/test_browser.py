@@ -1,0 +1,270 @@
+"""The subscription page and service worker in a real Chromium.
+
+Chromium's own push service (FCM) is out of reach here, so two seams replace
+it, and only it: the page's ``PushManager`` hands out a subscription made by
+the loopback push-service double, and the payload the double decrypted is
+handed to the real service worker through the DevTools protocol, exactly as
+Chromium does when FCM delivers.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Page,
+    async_playwright,
+)
+
+from pushdesk.app import Runtime, open_store
+from pushdesk.config import Config
+from tests.support.push_service import BrowserSubscription, PushServiceDouble
+
+pytestmark = pytest.mark.e2e
+
+LAN_NAME = "pushdesk-lan.test"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # A name that is not localhost reaches the loopback server the way a LAN
+    # address would: over plain HTTP, and so not a secure context.
+    f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1",
+]
+
+# Stands in for Chromium's PushManager, whose subscribe() needs FCM.
+FAKE_PUSH_MANAGER = """
+(() => {
+  const browserSubscription = %s;
+  let current = null;
+  window.__pushdeskTest = { subscribeKeys: [] };
+  PushManager.prototype.getSubscription = async function () { return current; };
+  PushManager.prototype.subscribe = async function (options) {
+    const key = new Uint8Array(options.applicationServerKey);
+    window.__pushdeskTest.subscribeKeys.push(btoa(String.fromCharCode(...key)));
+    current = {
+      endpoint: browserSubscription.endpoint,
+      expirationTime: null,
+      options: { applicationServerKey: key.buffer, userVisibleOnly: true },
+      toJSON: () => browserSubscription,
+      unsubscribe: async () => { current = null; return true; },
+    };
+    return current;
+  };
+})();
+"""
+
+
+# Resolves with the notifications the worker has shown, once there are any.
+SHOWN_NOTIFICATIONS = """
+async () => {
+  const registration = await navigator.serviceWorker.ready;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const shown = await registration.getNotifications();
+    if (shown.length) {
+      return shown.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data}));
+    }
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+  return [];
+}
+"""
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed; .ci/run should have installed it")
+    pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+
+
+@pytest_asyncio.fixture
+async def runtime(config: Config) -> AsyncIterator[Runtime]:
+    running = Runtime(config, open_store(config))
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture
+async def browser_context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    context = await browser.new_context()
+    yield context
+    await context.close()
+
+
+def page_url(runtime: Runtime) -> str:
+    # localhost is a secure context even over plain HTTP.
+    assert runtime.server is not None
+    return f"http://localhost:{runtime.server.port}"
+
+
+async def open_page(
+    context: BrowserContext, runtime: Runtime, browser: BrowserSubscription
+) -> Page:
+    await context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(browser.to_json()))
+    page = await context.new_page()
+    await page.goto(page_url(runtime) + "/")
+    return page
+
+
+async def state(page: Page, expected: str) -> None:
+    await page.wait_for_selector(f"body[data-state='{expected}']", timeout=15_000)
+
+
+async def service_worker_registration(cdp: CDPSession, scope: str) -> str:
+    """The registration id DevTools knows the page's service worker by."""
+    found: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def on_update(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"] == scope and not found.done():
+                found.set_result(registration["registrationId"])
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", on_update)
+    await cdp.send("ServiceWorker.enable")
+    return await asyncio.wait_for(found, timeout=10)
+
+
+async def test_page_subscribes_on_click_and_a_reminder_becomes_a_notification(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    browser = push_service.new_subscription()
+    page = await open_page(browser_context, runtime, browser)
+    await state(page, "ready")
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+    await page.fill("#label", "Chromium in CI")
+    await page.click("#enable")
+    await state(page, "subscribed")
+
+    [stored] = runtime.store.subscriptions.all()
+    assert stored.endpoint == browser.endpoint
+    assert stored.label == "Chromium in CI"
+    assert await page.get_attribute("body", "data-subscription-id") == str(stored.id)
+    used_key = await page.evaluate("window.__pushdeskTest.subscribeKeys[0]")
+    assert _b64_to_url(used_key) == runtime.keys.public_key
+
+    await page.wait_for_selector("body[data-events='open']", timeout=10_000)
+    reminder = runtime.services.reminders.schedule(
+        "Kitchen", "Pizza is ready", "https://example.org/menu", runtime.clock()
+    )
+    [push] = await push_service.wait_for(1, timeout=10)
+
+    cdp = await browser_context.new_cdp_session(page)
+    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
+    await cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": page_url(runtime),
+            "registrationId": registration,
+            "data": push.plaintext.decode("utf-8"),
+        },
+    )
+    notifications = await page.evaluate(SHOWN_NOTIFICATIONS)
+
+    assert notifications == [
+        {
+            "title": "Kitchen",
+            "body": "Pizza is ready",
+            "tag": f"pushdesk-reminder-{reminder.id}",
+            "data": {"url": "https://example.org/menu", "id": reminder.id},
+        }
+    ]
+    live = page.locator(f"#events [data-id='{reminder.id}']")
+    await live.wait_for(timeout=10_000)
+    assert "Pizza is ready" in await live.inner_text()
+
+
+async def test_already_granted_page_posts_its_subscription_without_a_click(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    browser = push_service.new_subscription()
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+
+    page = await open_page(browser_context, runtime, browser)
+    await state(page, "subscribed")
+
+    assert [s.endpoint for s in runtime.store.subscriptions.all()] == [browser.endpoint]
+
+
+async def test_turn_off_unsubscribes_and_deletes_the_servers_row(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    browser = push_service.new_subscription()
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+    page = await open_page(browser_context, runtime, browser)
+    await state(page, "subscribed")
+
+    await page.click("#disable")
+    await state(page, "ready")
+
+    assert runtime.store.subscriptions.all() == []
+
+
+async def test_denied_permission_is_explained(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    page = await open_page(browser_context, runtime, push_service.new_subscription())
+    await state(page, "ready")
+
+    # Headless Chromium answers the permission prompt with "denied", as a
+    # visitor who blocks notifications would.
+    await page.click("#enable")
+    await state(page, "denied")
+
+    assert await page.evaluate("Notification.permission") == "denied"
+    assert "settings" in (await page.inner_text("#status")).lower()
+    assert runtime.store.subscriptions.all() == []
+
+
+async def test_plain_http_on_a_lan_name_explains_it_is_not_secure(
+    runtime: Runtime, browser_context: BrowserContext
+) -> None:
+    assert runtime.server is not None
+    page = await browser_context.new_page()
+
+    await page.goto(f"http://{LAN_NAME}:{runtime.server.port}/")
+    await state(page, "insecure")
+
+    assert "secure" in (await page.inner_text("#status")).lower()
+    assert await page.is_disabled("#enable")
+
+
+def _b64_to_url(standard: str) -> str:
+    return standard.replace("+", "-").replace("/", "_").rstrip("=")
