@@ -24,8 +24,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
-from pushdesk.app import Runtime, open_store
-from pushdesk.config import Config
+from pushdesk.app import Runtime
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 pytestmark = pytest.mark.e2e
@@ -91,14 +90,6 @@ def chromium_path() -> str:
     if os.environ.get("CI"):
         pytest.fail("Chromium is not installed; .ci/run should have installed it")
     pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
-
-
-@pytest_asyncio.fixture
-async def runtime(config: Config) -> AsyncIterator[Runtime]:
-    running = Runtime(config, open_store(config))
-    await running.start()
-    yield running
-    await running.stop()
 
 
 @pytest_asyncio.fixture

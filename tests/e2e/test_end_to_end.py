@@ -6,29 +6,19 @@ push service is the loopback double, which checks VAPID and decrypts.
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
-from pushdesk.app import Runtime, open_store
+from pushdesk.app import Runtime
 from pushdesk.config import Config
 from pushdesk.domain import ReminderStatus
 from pushdesk.events import Event, SubscriptionsChanged
 from tests.support.push_service import PushServiceDouble
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest_asyncio.fixture
-async def runtime(config: Config) -> AsyncIterator[Runtime]:
-    running = Runtime(config, open_store(config))
-    await running.start()
-    yield running
-    await running.stop()
 
 
 def base_url(runtime: Runtime) -> str:
