@@ -25,6 +25,9 @@ from pushdesk.store import Store
 from pushdesk.store.settings import VAPID_SUBJECT
 from pushdesk.validation import check_vapid_subject
 
+# Longer than one push's timeout, so an orderly stop never cuts a send short.
+SHUTDOWN_GRACE_SECONDS = DEFAULT_TIMEOUT_SECONDS + 5
+
 
 def open_store(config: Config) -> Store:
     """Open the database and remember a ``--vapid-subject`` given this time."""
@@ -93,10 +96,18 @@ class Runtime:
         """Stop in reverse order; a send in flight is allowed to finish its write."""
         if self.server is not None:
             await self.server.stop()
-        if self._scheduler_task is not None:
-            self._scheduler_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduler_task
+        if self.scheduler is not None and self._scheduler_task is not None:
+            # Let a reminder being sent finish and record its outcomes; only a
+            # push service that hangs past the timeout gets cut off.
+            self.scheduler.request_stop()
+            done, _ = await asyncio.wait(
+                {self._scheduler_task}, timeout=SHUTDOWN_GRACE_SECONDS
+            )
+            if not done:
+                APP.warning("sending did not finish in time; stopping it")
+                self._scheduler_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._scheduler_task
         if self._session is not None:
             await self._session.close()
         self.store.close()

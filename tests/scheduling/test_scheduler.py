@@ -3,7 +3,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from pushdesk.domain import ReminderStatus
+from pushdesk.domain import Delivered, ReminderStatus
 from pushdesk.events import Event, EventHub, ReminderSent, SubscriptionsChanged
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
@@ -237,3 +237,44 @@ async def test_run_loop_wakes_for_a_new_reminder_without_waiting_a_poll(
         await push_service.wait_for(1, timeout=5)
     finally:
         task.cancel()
+
+
+async def test_interrupted_reminder_is_finished_without_sending_twice(
+    scheduler: Scheduler,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    first, second = subscribe(services, push_service, count=2)
+    reminder = services.reminders.schedule("T", "Half sent", None, clock.now)
+    store.reminders.claim(reminder.id)
+    [already] = [s for s in store.subscriptions.all() if s.endpoint == first.endpoint]
+    store.deliveries.record(reminder.id, already, Delivered(201), clock.now)
+
+    [report] = await scheduler.finish_interrupted()
+
+    assert [p.endpoint for p in push_service.received] == [second.endpoint]
+    assert (report.delivered, report.total) == (2, 2)
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
+    assert len(store.deliveries.for_reminder(reminder.id)) == 2
+
+
+async def test_stop_lets_the_reminder_being_sent_finish(
+    scheduler: Scheduler,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    subscribe(services, push_service, count=3)
+    reminder = services.reminders.schedule("T", "M", None, clock.now)
+    task = asyncio.create_task(scheduler.run())
+    while services.reminders.get(reminder.id).status is ReminderStatus.SCHEDULED:
+        await asyncio.sleep(0)
+
+    scheduler.request_stop()
+    await asyncio.wait_for(task, timeout=10)
+
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
+    assert len(store.deliveries.for_reminder(reminder.id)) == 3

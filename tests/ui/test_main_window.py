@@ -209,3 +209,15 @@ async def _window_appears() -> MainWindow:
                 return widget
         await asyncio.sleep(0.01)
     raise AssertionError("the main window never appeared")
+
+
+def test_no_screen_is_one_sentence_pointing_at_serve() -> None:
+    import pytest
+
+    from pushdesk.errors import PushdeskError
+    from pushdesk.ui.desktop import check_screen
+
+    with pytest.raises(PushdeskError, match="pushdesk serve"):
+        check_screen({})
+    check_screen({"DISPLAY": ":99"})
+    check_screen({"QT_QPA_PLATFORM": "offscreen"})

@@ -6,12 +6,12 @@ from typing import Protocol
 
 from pushdesk.clock import Clock
 from pushdesk.domain import (
-    Delivered,
     Gone,
     Outcome,
     Reminder,
     ReminderStatus,
     Subscription,
+    outcome_name,
 )
 from pushdesk.events import EventHub, ReminderSent, SubscriptionsChanged
 from pushdesk.log import SCHEDULER
@@ -55,22 +55,31 @@ class DeliveryEngine:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def deliver(self, reminder: Reminder) -> DeliveryReport:
-        """Send a claimed reminder to every subscription, then close it."""
-        subscriptions = self._store.subscriptions.all()
+        """Send a claimed reminder to every subscription, then close it.
+
+        Subscriptions that already have an attempt recorded for this reminder
+        are skipped, so finishing an interrupted reminder sends nothing twice.
+        """
+        earlier = self._store.deliveries.for_reminder(reminder.id)
+        attempted = {d.subscription_id for d in earlier}
+        subscriptions = [
+            sub for sub in self._store.subscriptions.all() if sub.id not in attempted
+        ]
         payload = reminder_payload(reminder)
 
         outcomes = await asyncio.gather(
             *(self._send_one(reminder, sub, payload) for sub in subscriptions)
         )
 
-        delivered = sum(isinstance(o, Delivered) for o in outcomes)
-        gone = sum(isinstance(o, Gone) for o in outcomes)
-        failed = len(outcomes) - delivered - gone
+        names = [d.outcome for d in earlier] + [outcome_name(o) for o in outcomes]
+        delivered = names.count("delivered")
+        gone = names.count("gone")
+        failed = len(names) - delivered - gone
 
         # A reminder with nobody to send to has still been sent; it failed only
         # when there were devices and none of them took it.
         status = ReminderStatus.SENT
-        if subscriptions and not delivered:
+        if names and not delivered:
             status = ReminderStatus.FAILED
         sent_at = self._clock()
         self._store.reminders.finish(reminder.id, status, sent_at)
@@ -80,7 +89,7 @@ class DeliveryEngine:
             reminder.id,
             "sent" if status is ReminderStatus.SENT else "failed",
             delivered,
-            len(subscriptions),
+            len(names),
         )
         if gone:
             self._hub.publish(SubscriptionsChanged())
@@ -91,7 +100,7 @@ class DeliveryEngine:
                 title=reminder.title,
                 body=reminder.message,
                 delivered=delivered,
-                total=len(subscriptions),
+                total=len(names),
             )
         )
         return DeliveryReport(reminder.id, status, delivered, gone, failed)

@@ -35,6 +35,7 @@ class Scheduler:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Look again now: something was added or changed in this process."""
@@ -45,6 +46,8 @@ class Scheduler:
         now = self._clock()
         reports = []
         for reminder in self._store.reminders.due(now):
+            if self._stopping:
+                break
             if not self._store.reminders.claim(reminder.id):
                 continue
             self._hub.publish(ReminderChanged(reminder.id))
@@ -58,10 +61,29 @@ class Scheduler:
             reports.append(await self._engine.deliver(reminder))
         return reports
 
+    def request_stop(self) -> None:
+        """Finish the reminder being sent, if any, then leave ``run``."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def finish_interrupted(self) -> list[DeliveryReport]:
+        """Complete reminders a previous run left half sent."""
+        reports = []
+        for reminder in self._store.reminders.interrupted():
+            SCHEDULER.warning(
+                "reminder %d was interrupted while sending; finishing it", reminder.id
+            )
+            reports.append(await self._engine.deliver(reminder))
+        return reports
+
     async def run(self) -> None:
-        """Fire due reminders until cancelled."""
+        """Fire due reminders until stopped."""
         SCHEDULER.info("scheduler started")
-        while True:
+        try:
+            await self.finish_interrupted()
+        except Exception:
+            SCHEDULER.exception("unable to finish interrupted reminders")
+        while not self._stopping:
             try:
                 await self.fire_due()
             except Exception:
@@ -77,6 +99,8 @@ class Scheduler:
             delay = min(delay, _seconds_until(next_due, self._clock()))
 
         self._wakeup.clear()
+        if self._stopping:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=max(delay, 0.0))
 

@@ -59,6 +59,13 @@ class ReminderStore:
         )
         return [_reminder(row) for row in rows]
 
+    def interrupted(self) -> list[Reminder]:
+        """Reminders left in ``sending``: pushdesk stopped in the middle of them."""
+        rows = self._table.rows_where(
+            "status = ?", [ReminderStatus.SENDING.value], order_by="due_at, id"
+        )
+        return [_reminder(row) for row in rows]
+
     def next_due_at(self) -> datetime | None:
         row = self._db.execute(
             "SELECT min(due_at) FROM reminders WHERE status = ?",

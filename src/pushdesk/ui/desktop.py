@@ -1,8 +1,10 @@
 """Start the desktop app: Qt window and the runtime on one qasync loop."""
 
 import asyncio
+import os
 import signal
 import sys
+from collections.abc import Mapping
 
 import qasync
 from PySide6.QtGui import QIcon
@@ -30,7 +32,19 @@ def application() -> QApplication:
     return app
 
 
+def check_screen(environ: Mapping[str, str] = os.environ) -> None:
+    """Fail with a sentence, not a Qt abort, when there is no screen to use."""
+    if not sys.platform.startswith("linux") or "QT_QPA_PLATFORM" in environ:
+        return
+    if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
+        raise PushdeskError(
+            "There is no screen here (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+            "run `pushdesk serve` for the server without a window."
+        )
+
+
 def run(config: Config) -> int:
+    check_screen()
     application()
     try:
         store = open_store(config)
