@@ -264,14 +264,17 @@ async def test_stop_lets_the_reminder_being_sent_finish(
     scheduler: Scheduler,
     services: Services,
     store: Store,
+    hub: EventHub,
     clock: FakeClock,
     push_service: PushServiceDouble,
 ) -> None:
     subscribe(services, push_service, count=3)
     reminder = services.reminders.schedule("T", "M", None, clock.now)
+    claimed = asyncio.Event()
+    hub.subscribe(lambda _event: claimed.set())
     task = asyncio.create_task(scheduler.run())
-    while services.reminders.get(reminder.id).status is ReminderStatus.SCHEDULED:
-        await asyncio.sleep(0)
+    await asyncio.wait_for(claimed.wait(), timeout=10)
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SENDING
 
     scheduler.request_stop()
     await asyncio.wait_for(task, timeout=10)
