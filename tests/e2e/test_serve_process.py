@@ -107,3 +107,30 @@ def test_serve_on_a_taken_port_says_so(data_dir: Path) -> None:
     assert process.returncode == 1
     assert f"Port {port} is already in use" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_desktop_app_stops_cleanly_on_a_signal(
+    data_dir: Path, signum: signal.Signals, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    port = free_port()
+    process = pushdesk(
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--vapid-subject",
+        SUBJECT,
+        data_dir=data_dir,
+    )
+    try:
+        wait_for_health(port, process)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+
+    assert process.returncode == 0, err
+    assert "window open" in err
+    assert "pushdesk stopped" in err
