@@ -1,9 +1,16 @@
 # Shared by ./run-app and ./run-tests: make .venv and install pushdesk into it,
-# again only when pyproject.toml changed since the last install.
+# again only when pyproject.toml changed since the last install. Runs in the
+# repository's top folder.
 ensure_venv() {
     local extra=$1
     local python=${PYTHON:-python3}
     local stamp=".venv/.installed-$extra"
+
+    # The test install is a superset of the app's.
+    if [ "$extra" = app ] && [ -f .venv/.installed-test ] \
+        && [ ! pyproject.toml -nt .venv/.installed-test ]; then
+        return
+    fi
 
     if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         echo "pushdesk needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2

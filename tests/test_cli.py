@@ -144,6 +144,8 @@ def test_unreadable_key_is_one_sentence_naming_the_file(
 def test_empty_listings_say_so(
     capsys: pytest.CaptureFixture[str], data_dir: Path
 ) -> None:
+    Store.open(data_dir / "pushdesk.db").close()
+
     assert run(capsys, "reminders", "--data-dir", str(data_dir))[1] == "(none)\n"
     assert (
         run(capsys, "subscribers", "--json", "--data-dir", str(data_dir))[1] == "[]\n"
@@ -191,3 +193,91 @@ def test_vapid_subject_is_checked_and_stored(
     store = open_store(Config(data_dir, vapid_subject="mailto:me@example.org"))
     assert store.settings.get("vapid_subject") == "mailto:me@example.org"
     store.close()
+
+
+def test_options_may_stand_before_the_command(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    run(capsys, "--data-dir", str(data_dir), "remind", "x", "--in", "5m")
+
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "reminders", "--json")
+
+    assert code == 0
+    assert len(json.loads(out)) == 1
+
+
+def test_server_options_before_serve_are_kept() -> None:
+    from pushdesk.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["--host", "127.0.0.1", "--port", "8112", "serve", "--log-level", "debug"]
+    )
+
+    assert (args.host, args.port, args.log_level) == ("127.0.0.1", 8112, "debug")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1", "http"])
+def test_ports_outside_the_range_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", port])
+
+    assert exit_info.value.code == 2
+    assert "is not a port from 1 to 65535" in capsys.readouterr().err
+
+
+def test_a_time_long_past_is_refused(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, _, err = run(
+        capsys, "remind", "x", "--at", "2020-01-01T00:00", "--data-dir", str(data_dir)
+    )
+
+    assert code == 1
+    assert "is in the past" in err
+    assert not (data_dir / "pushdesk.db").exists()
+
+
+def test_a_delay_beyond_the_calendar_is_one_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, _, err = run(
+        capsys, "remind", "x", "--in", "99999999d", "--data-dir", str(data_dir)
+    )
+
+    assert code == 1
+    assert "too far in the future" in err
+
+
+@pytest.mark.parametrize("verb", ["reminders", "subscribers"])
+def test_listings_never_create_a_data_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, verb: str
+) -> None:
+    missing = tmp_path / "typo"
+
+    code, _, err = run(capsys, verb, "--data-dir", str(missing))
+
+    assert code == 1
+    assert f"no pushdesk data in {missing}" in err
+    assert not missing.exists()
+
+
+def test_a_file_where_the_data_folder_should_be_is_one_sentence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("")
+
+    code, _, err = run(capsys, "vapid-key", "--data-dir", str(tmp_path / "file"))
+
+    assert code == 1
+    assert str(tmp_path / "file") in err
+    assert "Traceback" not in err
+
+
+def test_relative_data_dir_is_made_absolute(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert resolve_data_dir("rel") == tmp_path / "rel"

@@ -14,6 +14,7 @@ from pushdesk import __version__, log
 from pushdesk.app import Runtime, open_store
 from pushdesk.clock import system_clock
 from pushdesk.config import (
+    DATA_DIR_ENV,
     DEFAULT_HOST,
     DEFAULT_PORT,
     Config,
@@ -59,48 +60,78 @@ def _origin(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1 to 65535")
+    return int(text)
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options every command takes.
+
+    They are declared on the top-level parser and again on each command, so
+    they may stand before or after it; on the commands the default is
+    SUPPRESS so that an option given before the command is not overwritten.
+    """
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
         "--data-dir",
         metavar="PATH",
+        default=default,
         help="where pushdesk keeps its database and keys "
         "(default: $PUSHDESK_DATA_DIR, else the platform's user data folder)",
     )
-    common.add_argument(
+    parser.add_argument(
         "--log-level",
         choices=log.LEVELS,
+        default=default,
         help="default: info for the app and serve, warning for the other commands",
     )
 
-    running = argparse.ArgumentParser(add_help=False)
-    running.add_argument("--host", default=DEFAULT_HOST, help="default: all interfaces")
-    running.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 8080")
-    running.add_argument(
+
+def _add_running_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options of the app and ``serve``."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--host", default=default(DEFAULT_HOST), help="default: all interfaces"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=default(DEFAULT_PORT), help="default: 8080"
+    )
+    parser.add_argument(
         "--http",
         action="store_true",
-        help="serve plain HTTP (the only mode in this version)",
+        default=default(False),
+        help="serve plain HTTP (the only mode in this version, so also the default)",
     )
-    running.add_argument(
+    parser.add_argument(
         "--vapid-subject",
         metavar="CONTACT",
+        default=default(None),
         help="mailto: or https: contact for push services; stored once given",
     )
-    running.add_argument(
+    parser.add_argument(
         "--allow-push-origin",
         metavar="ORIGIN",
         action="append",
         type=_origin,
-        default=[],
+        default=default([]),
         help="also accept subscription endpoints on this exact origin "
         "(repeatable; for tests and private push services)",
     )
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pushdesk",
-        description="Send Web Push reminders to phones and browsers on your LAN.",
-        parents=[common, running],
+        description="Send Web Push reminders to phones and browsers on your LAN. "
+        "Without a command, starts the desktop app.",
     )
+    _add_common_options(parser, top=True)
+    _add_running_options(parser, top=True)
     parser.add_argument(
         "--version", action="version", version=f"pushdesk {__version__}"
     )
@@ -109,25 +140,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = verbs.add_parser(
         "serve",
-        parents=[common, running],
         help="run the server and scheduler without a window",
         description="Run the server and scheduler without a window. "
         "Example: pushdesk serve --vapid-subject mailto:ops@example.org",
     )
+    _add_common_options(serve, top=False)
+    _add_running_options(serve, top=False)
     serve.set_defaults(command=run_serve)
 
     remind = verbs.add_parser(
         "remind",
-        parents=[common],
         help="schedule a reminder",
         description="Schedule a reminder for every subscribed device. "
         'Example: pushdesk remind "Stand-up in the big room" --in 10m',
     )
-    remind.add_argument("message")
+    _add_common_options(remind, top=False)
+    remind.add_argument("message", help="the notification's text")
     when = remind.add_mutually_exclusive_group(required=True)
-    when.add_argument("--in", dest="delay", type=parse_duration, metavar="DURATION")
-    when.add_argument("--at", type=parse_datetime, metavar="DATETIME")
-    remind.add_argument("--title", default="pushdesk")
+    when.add_argument(
+        "--in",
+        dest="delay",
+        type=parse_duration,
+        metavar="DURATION",
+        help="from now: 90s, 5m, 2h, 1d (a bare number is minutes)",
+    )
+    when.add_argument(
+        "--at",
+        type=parse_datetime,
+        metavar="DATETIME",
+        help="ISO 8601, local time unless it has an offset: 2026-12-24T18:00",
+    )
+    remind.add_argument(
+        "--title",
+        default="pushdesk",
+        help="the notification's title (default: pushdesk)",
+    )
     remind.add_argument("--url", help="page to open when the notification is clicked")
     remind.set_defaults(command=run_remind)
 
@@ -137,19 +184,19 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         listing = verbs.add_parser(
             name,
-            parents=[common],
             help=f"list {what}",
             description=f"List {what}. Example: pushdesk {name} --json",
         )
+        _add_common_options(listing, top=False)
         listing.add_argument("--json", action="store_true", help="print JSON")
         listing.set_defaults(command=command)
 
     key = verbs.add_parser(
         "vapid-key",
-        parents=[common],
         help="print the VAPID public key",
         description="Print the VAPID public key. Example: pushdesk vapid-key",
     )
+    _add_common_options(key, top=False)
     key.set_defaults(command=run_vapid_key)
     return parser
 
@@ -177,6 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except PushdeskError as exc:
         print(f"pushdesk: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A file or folder pushdesk needs is not usable; say which, briefly.
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"pushdesk: {exc.strerror or exc}{where}.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -213,21 +265,45 @@ async def _serve(runtime: Runtime) -> int:
     return 0
 
 
-def _services(args: argparse.Namespace) -> Services:
-    store = open_store(config_from(args))
+def _services(args: argparse.Namespace, *, existing: bool = False) -> Services:
+    """The services over the data folder; ``existing`` refuses to create one."""
+    config = config_from(args)
+    if existing and not config.database_path.exists():
+        raise PushdeskError(
+            f"There is no pushdesk data in {config.data_dir}; check --data-dir "
+            f"or ${DATA_DIR_ENV}."
+        )
+    store = open_store(config)
     return Services(store, EventHub(), system_clock)
 
 
+# A reminder given "at" a moment just gone (a script that computed it a little
+# early) is still sent; anything older is almost surely a mistake.
+PAST_GRACE = timedelta(minutes=1)
+
+
 def run_remind(args: argparse.Namespace) -> int:
+    now = system_clock()
+    try:
+        due_at = args.at if args.at is not None else now + args.delay
+    except OverflowError:
+        raise PushdeskError(
+            f"{args.delay} from now is too far in the future."
+        ) from None
+    if due_at < now - PAST_GRACE:
+        raise PushdeskError(
+            f"{due_at.astimezone():%Y-%m-%d %H:%M} is in the past; "
+            "give a time to come, or --in 0s to send it now."
+        )
+
     services = _services(args)
-    due_at = args.at if args.at is not None else system_clock() + args.delay
     reminder = services.reminders.schedule(args.title, args.message, args.url, due_at)
     print(reminder.id)
     return 0
 
 
 def run_list_reminders(args: argparse.Namespace) -> int:
-    reminders = _services(args).reminders.all()
+    reminders = _services(args, existing=True).reminders.all()
     rows = [
         {
             "id": r.id,
@@ -245,7 +321,7 @@ def run_list_reminders(args: argparse.Namespace) -> int:
 
 
 def run_list_subscribers(args: argparse.Namespace) -> int:
-    subscriptions = _services(args).subscriptions.all()
+    subscriptions = _services(args, existing=True).subscriptions.all()
     rows = [
         {
             "id": s.id,

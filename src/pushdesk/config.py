@@ -16,11 +16,12 @@ DEFAULT_HOST = "0.0.0.0"
 def resolve_data_dir(option: str | Path | None) -> Path:
     """``--data-dir`` wins, then $PUSHDESK_DATA_DIR, then the platform default."""
     if option:
-        return Path(option).expanduser()
-    from_env = os.environ.get(DATA_DIR_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    return Path(platformdirs.user_data_dir("pushdesk", appauthor=False))
+        chosen = Path(option)
+    elif os.environ.get(DATA_DIR_ENV):
+        chosen = Path(os.environ[DATA_DIR_ENV])
+    else:
+        chosen = Path(platformdirs.user_data_dir("pushdesk", appauthor=False))
+    return chosen.expanduser().absolute()
 
 
 @dataclass

@@ -61,3 +61,14 @@ def test_a_folder_in_place_of_the_key_is_an_error(tmp_path: Path) -> None:
 
     with pytest.raises(StartupError, match="cannot be read"):
         load_or_create(path)
+
+
+def test_a_key_readable_by_others_is_made_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "vapid_private.pem"
+    first = load_or_create(path)
+    path.chmod(0o644)
+
+    again = load_or_create(path)
+
+    assert again.public_key == first.public_key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

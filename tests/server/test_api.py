@@ -219,7 +219,7 @@ async def test_page_worker_and_manifest_are_served(
     assert "/sw.js" in await (await client.get("/app.js")).text()
     assert worker.status == 200
     assert "javascript" in worker.headers["Content-Type"]
-    assert worker.headers["Cache-Control"] == "no-cache"
+    assert worker.headers["Cache-Control"] == "no-store"
     assert worker.headers["Service-Worker-Allowed"] == "/"
     assert manifest.headers["Content-Type"].startswith("application/manifest+json")
     assert json.loads(await manifest.text())["display"] == "standalone"

@@ -66,3 +66,12 @@ def test_times_round_trip_in_utc() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         to_db_time(datetime(2026, 1, 1))
+
+
+def test_data_folder_and_database_are_owner_only(data_dir: Path) -> None:
+    import stat
+
+    Store.open(data_dir / "pushdesk.db").close()
+
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "pushdesk.db").stat().st_mode) == 0o600

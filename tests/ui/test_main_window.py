@@ -187,7 +187,7 @@ def test_closing_the_window_stops_everything_and_returns_0(
             window = await _window_appears()
             assert runtime.server is not None
             port = runtime.server.port
-            assert "Open on a phone" in window.urls_label.text()
+            assert f"http://127.0.0.1:{port}/" in window.urls_label.text()
 
             window.close()
             code = await asyncio.wait_for(app_task, timeout=10)
@@ -221,3 +221,12 @@ def test_no_screen_is_one_sentence_pointing_at_serve() -> None:
         check_screen({})
     check_screen({"DISPLAY": ":99"})
     check_screen({"QT_QPA_PLATFORM": "offscreen"})
+
+
+def test_status_line_says_lan_addresses_need_https_for_push() -> None:
+    from pushdesk.ui.main_window import _where_to_open
+
+    text = _where_to_open(["http://192.168.1.20:8080/", "http://localhost:8080/"])
+
+    assert text.index("localhost") < text.index("192.168.1.20")
+    assert "phones need HTTPS for push" in text

@@ -2,6 +2,7 @@
 
 import base64
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from py_vapid import Vapid02
 
 from pushdesk.errors import StartupError
 from pushdesk.log import PUSH
+from pushdesk.store.db import make_private_dir
 
 
 def b64url(data: bytes) -> str:
@@ -43,6 +45,8 @@ def load_or_create(path: Path) -> VapidKeys:
 
 
 def _load(path: Path) -> VapidKeys:
+    _restrict_to_owner(path)
+
     # Read here rather than through Vapid02.from_file, which quietly makes and
     # saves a new key whenever the path is not a regular file.
     try:
@@ -56,6 +60,15 @@ def _load(path: Path) -> VapidKeys:
     return VapidKeys(vapid, path)
 
 
+def _restrict_to_owner(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if path.is_file() and mode & 0o077:
+        PUSH.warning(
+            "%s was readable by others (mode %o); made it owner-only", path, mode
+        )
+        path.chmod(0o600)
+
+
 def _create(path: Path) -> VapidKeys:
     vapid = Vapid02()
     vapid.generate_keys()
@@ -63,7 +76,12 @@ def _create(path: Path) -> VapidKeys:
 
     # Created with owner-only permissions from the start, and renamed into
     # place so that a crash never leaves half a key behind.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        make_private_dir(path.parent)
+    except OSError as exc:
+        raise StartupError(
+            f"Cannot create the data folder {path.parent}: {exc}."
+        ) from exc
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as file:

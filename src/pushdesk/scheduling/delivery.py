@@ -91,6 +91,10 @@ class DeliveryEngine:
             delivered,
             len(names),
         )
+        if not names:
+            SCHEDULER.warning(
+                "reminder %d reached nobody: no device is subscribed", reminder.id
+            )
         if gone:
             self._hub.publish(SubscriptionsChanged())
         self._hub.publish(

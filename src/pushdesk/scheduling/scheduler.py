@@ -53,11 +53,7 @@ class Scheduler:
             self._hub.publish(ReminderChanged(reminder.id))
             lateness = (now - reminder.due_at).total_seconds()
             if lateness > 60:
-                SCHEDULER.info(
-                    "reminder %d is %d s late (pushdesk was not running)",
-                    reminder.id,
-                    lateness,
-                )
+                SCHEDULER.info("reminder %d is %d s late", reminder.id, lateness)
             reports.append(await self._engine.deliver(reminder))
         return reports
 

@@ -65,7 +65,10 @@ def _add_page_routes(app: web.Application, root: Path) -> None:
 
     # The worker is never cached, so a new version reaches devices on the next
     # visit, and it may control the whole origin.
-    app.router.add_get("/sw.js", file("sw.js", {"Service-Worker-Allowed": "/"}))
+    app.router.add_get(
+        "/sw.js",
+        file("sw.js", {"Service-Worker-Allowed": "/", "Cache-Control": "no-store"}),
+    )
     app.router.add_get(
         "/manifest.webmanifest",
         file("manifest.webmanifest", {"Content-Type": "application/manifest+json"}),

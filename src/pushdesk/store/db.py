@@ -82,7 +82,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        if not path.exists():
+            # The file holds every device's push secrets: owner only, and
+            # SQLite gives its -wal and -shm files the same mode.
+            path.touch(mode=0o600)
         db = sqlite_utils.Database(path)
 
         # WAL lets the CLI write while the app reads and sends; the busy timeout
@@ -99,6 +103,11 @@ def open_database(path: Path) -> sqlite_utils.Database:
     if pending:
         STORE.info("database %s migrated: %s", path, ", ".join(pending))
     return db
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create the data folder readable by its owner only (an existing one is kept)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def data_version(db: sqlite_utils.Database) -> int:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Mapping
 
 import qasync
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
@@ -45,7 +46,8 @@ def check_screen(environ: Mapping[str, str] = os.environ) -> None:
 
 def run(config: Config) -> int:
     check_screen()
-    application()
+    app = application()
+    keep_alive = _close_dialogs_on_signals(app)
     try:
         store = open_store(config)
         if not store.settings.get(VAPID_SUBJECT):
@@ -58,6 +60,7 @@ def run(config: Config) -> int:
         show_startup_error(str(exc))
         return 1
 
+    keep_alive.stop()
     result: int = qasync.run(run_window(runtime))
     return result
 
@@ -99,6 +102,29 @@ async def run_window(runtime: Runtime) -> int:
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
+    def on_signal() -> None:
+        stop.set()
+        # A modal box (a start-up error) would otherwise hold the loop.
+        QApplication.closeAllWindows()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
+
+
+def _close_dialogs_on_signals(app: QApplication) -> QTimer:
+    """Before the asyncio loop runs: let SIGINT/SIGTERM close a first-start dialog.
+
+    Python runs signal handlers only between bytecodes, which Qt's own loop
+    never reaches; the timer hands control back to Python a few times a second.
+    """
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        app.closeAllWindows()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    timer = QTimer(interval=200)
+    timer.timeout.connect(lambda: None)
+    timer.start()
+    return timer

@@ -41,6 +41,29 @@ def _table(model: QAbstractTableModel, stretch: int) -> QTableView:
     return view
 
 
+def _where_to_open(urls: list[str]) -> str:
+    """The status line: which page address to open, and where push works."""
+
+    def link(url: str) -> str:
+        return f'<a href="{url}">{url}</a>'
+
+    secure = ("https:", "http://localhost", "http://127.", "http://[::1]")
+    local = [u for u in urls if u.startswith(secure)]
+    lan = [u for u in urls if u not in local]
+    parts = []
+    if local:
+        parts.append("Open " + " · ".join(link(u) for u in local))
+    if lan:
+        # Browsers allow push only in a secure context; plain HTTP on a LAN
+        # address is not one, so the page there can only explain that.
+        parts.append(
+            "on the LAN: "
+            + " · ".join(link(u) for u in lan)
+            + " (phones need HTTPS for push)"
+        )
+    return " — ".join(parts)
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -91,8 +114,7 @@ class MainWindow(QMainWindow):
             self._update_actions
         )
 
-        links = " · ".join(f'<a href="{url}">{url}</a>' for url in urls)
-        self.urls_label = QLabel(f"Open on a phone: {links}")
+        self.urls_label = QLabel(_where_to_open(urls))
         self.urls_label.setOpenExternalLinks(True)
         self.statusBar().addWidget(self.urls_label)
 
