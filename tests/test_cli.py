@@ -281,3 +281,74 @@ def test_relative_data_dir_is_made_absolute(
     monkeypatch.chdir(tmp_path)
 
     assert resolve_data_dir("rel") == tmp_path / "rel"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--in", "999999999999999d"], "too long a time"),
+        (["--at", "9999-12-31T23:59:59-05:00"], "out of range"),
+        (["--at", "0001-01-01T00:00+05:00"], "out of range"),
+    ],
+)
+def test_times_beyond_the_calendar_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["remind", "x", *argv, "--data-dir", str(data_dir)])
+
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x", "--in", "5m", "--url", "http://[::1"], "not a valid URL"),
+        (["bad\udcff", "--in", "5m"], "not text"),
+        (["x", "--title", "\x1b[2J", "--in", "5m"], "not text"),
+        (['"' * 3800, "--in", "5m"], "too long to send as one push"),
+        (["x", "--at", "2300-01-01T00:00"], "more than 100 years"),
+    ],
+)
+def test_reminders_that_cannot_be_sent_are_refused_in_one_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "remind", *argv, "--data-dir", str(data_dir))
+
+    assert code == 1
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_listing_never_prints_control_characters_from_labels(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    store = Store.open(data_dir / "pushdesk.db")
+    store.db.execute(
+        "INSERT INTO subscriptions (endpoint, p256dh, auth, label, created_at, "
+        "last_seen_at) VALUES ('https://x.example/1', 'k', 'a', ?, "
+        "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        ["\x1b]0;owned\x07\x1b[31mred"],
+    )
+    store.db.conn.commit()
+    store.close()
+
+    code, out, _ = run(capsys, "subscribers", "--data-dir", str(data_dir))
+
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\x07" not in out
+
+
+def test_a_damaged_database_is_one_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "pushdesk.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+
+    code, _, err = run(capsys, "reminders", "--data-dir", str(data_dir))
+
+    assert code == 1
+    assert "database" in err
+    assert "Traceback" not in err

@@ -5,9 +5,10 @@ import asyncio
 import json
 import re
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pushdesk import __version__, log
@@ -39,7 +40,10 @@ def parse_duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a duration; write it like 90s, 5m, 2h or 1d"
         )
-    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+    try:
+        return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} is too long a time") from None
 
 
 def parse_datetime(text: str) -> datetime:
@@ -50,7 +54,10 @@ def parse_datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO 8601 date and time, like 2026-12-24T18:00"
         ) from None
-    return moment if moment.tzinfo else moment.astimezone()
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range") from None
 
 
 def _origin(text: str) -> str:
@@ -225,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PushdeskError as exc:
         print(f"pushdesk: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as exc:
+        print(f"pushdesk: The database cannot be read ({exc}).", file=sys.stderr)
+        return 1
     except OSError as exc:
         # A file or folder pushdesk needs is not usable; say which, briefly.
         where = f": {exc.filename}" if exc.filename else ""
@@ -287,9 +297,7 @@ def run_remind(args: argparse.Namespace) -> int:
     try:
         due_at = args.at if args.at is not None else now + args.delay
     except OverflowError:
-        raise PushdeskError(
-            f"{args.delay} from now is too far in the future."
-        ) from None
+        raise PushdeskError("That is too far in the future.") from None
     if due_at < now - PAST_GRACE:
         raise PushdeskError(
             f"{due_at.astimezone():%Y-%m-%d %H:%M} is in the past; "
@@ -359,6 +367,9 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -
 
 
 def _cell(value: Any) -> str:
+    # Labels come from the network: never let one put escape sequences on the
+    # operator's terminal.
     text = "" if value is None else str(value)
+    text = "".join(c if c.isprintable() else " " for c in text)
     text = " ".join(text.split())
     return text if len(text) <= 40 else text[:39] + "…"

@@ -36,11 +36,6 @@ class Reminder:
     created_at: datetime
     sent_at: datetime | None = None
 
-    @property
-    def tag(self) -> str:
-        """Notification tag: one per reminder, so a device never shows it twice."""
-        return f"pushdesk-reminder-{self.id}"
-
 
 @dataclass(frozen=True)
 class SubscriptionInput:

@@ -4,18 +4,19 @@ Each service writes through the store and then tells the event hub, so every
 window, WebSocket and table sees the change.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
 from pushdesk.domain import Reminder, ReminderDraft, Subscription, SubscriptionInput
 from pushdesk.errors import InvalidInput, NotFound
 from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
 from pushdesk.log import WEB
-from pushdesk.push.payload import MAX_PAYLOAD_BYTES
+from pushdesk.push.payload import MAX_PAYLOAD_BYTES, payload_size
 from pushdesk.store import Store
-from pushdesk.validation import parse_click_url
+from pushdesk.validation import is_text, parse_click_url
 
 MAX_TITLE_LENGTH = 200
+MAX_LEAD = timedelta(days=36525)
 
 
 class ReminderService:
@@ -28,6 +29,11 @@ class ReminderService:
         """Validate a reminder's text; the due time is checked by ``schedule``."""
         title = title.strip() or "pushdesk"
         message = message.strip()
+        for name, text in (("title", title), ("message", message)):
+            if not is_text(text):
+                raise InvalidInput(
+                    f"The {name} contains characters that are not text.", name
+                )
         if not message:
             raise InvalidInput("The message is empty.", "message")
         if len(title) > MAX_TITLE_LENGTH:
@@ -36,8 +42,7 @@ class ReminderService:
             )
         draft = ReminderDraft(title, message, parse_click_url(url), self._clock())
 
-        # The worst case payload (a large id) must still fit one push record.
-        size = len(f"{title}{message}{draft.url or ''}".encode()) + 120
+        size = payload_size(draft.title, draft.message, draft.url)
         if size > MAX_PAYLOAD_BYTES:
             raise InvalidInput(
                 f"The reminder is too long to send as one push ({size} bytes; "
@@ -51,6 +56,8 @@ class ReminderService:
     ) -> Reminder:
         if due_at.tzinfo is None:
             raise InvalidInput("The due time has no time zone.", "due_at")
+        if due_at - self._clock() > MAX_LEAD:
+            raise InvalidInput("That time is more than 100 years away.", "due_at")
         draft = self.check(title, message, url)
         reminder = self._store.reminders.add(
             ReminderDraft(draft.title, draft.message, draft.url, due_at), self._clock()

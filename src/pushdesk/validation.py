@@ -2,9 +2,10 @@
 
 import base64
 import binascii
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -16,6 +17,28 @@ MAX_ENDPOINT_LENGTH = 2048
 MAX_URL_LENGTH = 2048
 
 
+def is_text(value: str, *, allow: str = "\n\t") -> bool:
+    """Printable Unicode that encodes as UTF-8: no control characters
+    (but those in ``allow``) and no lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(
+        unicodedata.category(char) == "Cc" and char not in allow for char in value
+    )
+
+
+def _split(url: str, field: str | None, what: str) -> SplitResult:
+    """urlsplit, with the port checked; any malformed URL is InvalidInput."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises for a port that is not a number in range
+    except ValueError:
+        raise InvalidInput(f"{what} is not a valid URL.", field) from None
+    return parts
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
@@ -23,7 +46,7 @@ def origin_of(url: str) -> str:
 
 def normalise_origin(origin: str) -> str:
     """``--allow-push-origin`` values: scheme://host[:port], nothing more."""
-    parts = urlsplit(origin.strip())
+    parts = _split(origin.strip(), None, repr(origin))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(
             f"{origin!r} is not an origin; write it like http://127.0.0.1:9000."
@@ -54,17 +77,20 @@ def parse_subscription(
 
 
 def parse_label(body: Mapping[str, Any]) -> str | None:
+    """None when absent (keep the stored name); "" when given empty (clear it)."""
     label = body.get("label")
     if label is None:
         return None
     if not isinstance(label, str):
         raise InvalidInput("label must be a string.", "label")
+    if not is_text(label, allow=""):
+        raise InvalidInput("label may hold only printable text.", "label")
     label = " ".join(label.split())
     if len(label) > MAX_LABEL_LENGTH:
         raise InvalidInput(
             f"label is longer than {MAX_LABEL_LENGTH} characters.", "label"
         )
-    return label or None
+    return label
 
 
 def parse_endpoint(body: Any, allowed_origins: Iterable[str] = ()) -> str:
@@ -78,7 +104,11 @@ def parse_click_url(url: str | None) -> str | None:
     if url is None or not url.strip():
         return None
     url = url.strip()
-    parts = urlsplit(url)
+    if not is_text(url, allow="") or " " in url:
+        raise InvalidInput(
+            "The URL may not contain spaces or control characters.", "url"
+        )
+    parts = _split(url, "url", "The URL")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("The URL must start with http:// or https://.", "url")
     if len(url) > MAX_URL_LENGTH:
@@ -92,13 +122,17 @@ def _endpoint(value: Any, allowed_origins: Iterable[str]) -> str:
     if len(value) > MAX_ENDPOINT_LENGTH:
         raise InvalidInput("endpoint is too long.", "endpoint")
 
-    try:
-        parts = urlsplit(value)
-        hostname = parts.hostname
-    except ValueError:
-        raise InvalidInput("endpoint is not a URL.", "endpoint") from None
-    if not hostname:
+    if not is_text(value, allow="") or any(char.isspace() for char in value):
+        raise InvalidInput(
+            "endpoint may not contain spaces or control characters.", "endpoint"
+        )
+    parts = _split(value, "endpoint", "endpoint")
+    if not parts.hostname:
         raise InvalidInput("endpoint is not a URL.", "endpoint")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(
+            "endpoint may not carry a user name or password.", "endpoint"
+        )
 
     if origin_of(value) in set(allowed_origins):
         return value
@@ -145,7 +179,7 @@ def check_vapid_subject(subject: str) -> str:
                 f"{subject!r} is not a mail address; write mailto:you@example.org."
             )
     elif subject.startswith("https://"):
-        domain = urlsplit(subject).hostname or ""
+        domain = _split(subject, None, repr(subject)).hostname or ""
         if not domain:
             raise InvalidInput(f"{subject!r} is not an https URL with a host.")
     else:

@@ -1,9 +1,11 @@
 import base64
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from pushdesk.errors import StartupError
 from pushdesk.push.vapid import load_or_create
@@ -72,3 +74,38 @@ def test_a_key_readable_by_others_is_made_owner_only(tmp_path: Path) -> None:
 
     assert again.public_key == first.public_key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_dangling_symlink_is_an_error_not_a_new_key(tmp_path: Path) -> None:
+    path = tmp_path / "vapid_private.pem"
+    path.symlink_to(tmp_path / "on-a-disk-that-is-not-mounted.pem")
+
+    with pytest.raises(StartupError, match="cannot be read"):
+        load_or_create(path)
+
+    assert path.is_symlink()
+    assert not (tmp_path / "on-a-disk-that-is-not-mounted.pem").exists()
+
+
+@pytest.mark.parametrize(
+    "private_key",
+    [
+        lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        lambda: ec.generate_private_key(ec.SECP384R1()),
+        ed25519.Ed25519PrivateKey.generate,
+    ],
+    ids=["rsa", "p384", "ed25519"],
+)
+def test_a_key_of_another_kind_is_refused(tmp_path: Path, private_key: Any) -> None:
+    path = tmp_path / "vapid_private.pem"
+    pem = private_key().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(pem)
+
+    with pytest.raises(StartupError, match=str(path)):
+        load_or_create(path)
+
+    assert path.read_bytes() == pem

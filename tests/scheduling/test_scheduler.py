@@ -8,6 +8,7 @@ from pushdesk.events import Event, EventHub, ReminderSent, SubscriptionsChanged
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
+from pushdesk.store.db import to_db_time
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 
@@ -187,7 +188,9 @@ async def test_a_reminder_claimed_elsewhere_is_left_alone(
     rival = sqlite3.connect(data_dir / "pushdesk.db")
     with rival:
         rival.execute(
-            "UPDATE reminders SET status = 'sending' WHERE id = ?", [reminder.id]
+            "UPDATE reminders SET status = 'sending', claimed_by = 'rival', "
+            "claimed_at = ? WHERE id = ?",
+            [to_db_time(clock.now), reminder.id],
         )
     rival.close()
 
@@ -239,7 +242,7 @@ async def test_run_loop_wakes_for_a_new_reminder_without_waiting_a_poll(
         task.cancel()
 
 
-async def test_interrupted_reminder_is_finished_without_sending_twice(
+async def test_abandoned_reminder_is_finished_without_sending_twice(
     scheduler: Scheduler,
     services: Services,
     store: Store,
@@ -248,11 +251,14 @@ async def test_interrupted_reminder_is_finished_without_sending_twice(
 ) -> None:
     first, second = subscribe(services, push_service, count=2)
     reminder = services.reminders.schedule("T", "Half sent", None, clock.now)
-    store.reminders.claim(reminder.id)
+    store.reminders.claim(reminder.id, "me", clock.now)
     [already] = [s for s in store.subscriptions.all() if s.endpoint == first.endpoint]
     store.deliveries.record(reminder.id, already, Delivered(201), clock.now)
 
-    [report] = await scheduler.finish_interrupted()
+    assert await scheduler.finish_abandoned() == []
+    clock.advance(seconds=61)
+
+    [report] = await scheduler.finish_abandoned()
 
     assert [p.endpoint for p in push_service.received] == [second.endpoint]
     assert (report.delivered, report.total) == (2, 2)
@@ -281,3 +287,53 @@ async def test_stop_lets_the_reminder_being_sent_finish(
 
     assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
     assert len(store.deliveries.for_reminder(reminder.id)) == 3
+
+
+async def test_a_live_claim_is_renewed_and_never_taken_over(
+    scheduler: Scheduler,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    subscribe(services, push_service)
+    reminder = services.reminders.schedule("T", "M", None, clock.now)
+    store.reminders.claim(reminder.id, "other-process", clock.now)
+
+    clock.advance(seconds=50)
+    store.reminders.keep_claim(reminder.id, "other-process", clock.now)
+    clock.advance(seconds=50)
+
+    assert await scheduler.finish_abandoned() == []
+    assert push_service.received == []
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SENDING
+
+
+async def test_a_damaged_row_is_set_aside_and_the_rest_are_sent(
+    scheduler: Scheduler,
+    services: Services,
+    store: Store,
+    hub: EventHub,
+    clock: FakeClock,
+    data_dir: Path,
+    push_service: PushServiceDouble,
+) -> None:
+    subscribe(services, push_service)
+    broken = sqlite3.connect(data_dir / "pushdesk.db")
+    with broken:
+        broken.execute(
+            "INSERT INTO reminders (title, message, due_at, status, created_at) "
+            "VALUES ('x', 'y', '2026-01-01T99:99', 'scheduled', 'never')"
+        )
+    broken.close()
+    reminder = services.reminders.schedule("T", "Still works", None, clock.now)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        [push] = await push_service.wait_for(1, timeout=10)
+    finally:
+        scheduler.request_stop()
+        await asyncio.wait_for(task, timeout=5)
+
+    assert push.json()["id"] == reminder.id
+    statuses = store.db.execute("SELECT status FROM reminders ORDER BY id").fetchall()
+    assert statuses == [("failed",), ("sent",)]

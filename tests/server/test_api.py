@@ -107,6 +107,10 @@ async def test_unsubscribe_deletes_the_row(
         ({"keys": {"p256dh": "BAAA", "auth": "tBHItJI5svbpez7KI4CCXg"}}, "keys.p256dh"),
         ({"label": 5}, "label"),
         ({"label": "x" * 101}, "label"),
+        ({"label": "\x1b]0;owned\x07"}, "label"),
+        ({"endpoint": "https://user:pw@fcm.googleapis.com/x"}, "endpoint"),
+        ({"endpoint": "https://fcm.googleapis.com:99999/x"}, "endpoint"),
+        ({"endpoint": "https://fcm.googleapis.com/a\nb"}, "endpoint"),
     ],
 )
 async def test_bad_subscriptions_are_refused_naming_the_field(
@@ -157,19 +161,56 @@ async def test_padded_standard_base64_keys_are_stored_normalised(
     assert (row.p256dh, row.auth) == (keys["p256dh"], keys["auth"])
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"'])
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"text"',
+        b"[" * 8000 + b"]" * 8000,
+        b'{"endpoint": ' + b"1" * 5000 + b"}",
+        b'{"endpoint": "https://fcm.googleapis.com/\\ud800"}',
+        b'{"label": "\\udc00"}',
+    ],
+)
 async def test_malformed_bodies_get_a_json_400(
-    client: TestClient[Any, Any], body: bytes
+    client: TestClient[Any, Any], body: bytes, store: Store
 ) -> None:
-    response = await client.post("/api/subscriptions", data=body)
+    response = await client.post("/api/subscriptions", data=body, headers=JSON)
 
     assert response.status == 400
+    assert "error" in await response.json()
+    assert store.subscriptions.all() == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=foo",
+    ],
+)
+async def test_bodies_that_are_not_declared_json_are_refused(
+    client: TestClient[Any, Any], https_subscription: dict[str, Any], content_type: str
+) -> None:
+    response = await client.post(
+        "/api/subscriptions",
+        data=json.dumps(https_subscription),
+        headers={"Content-Type": content_type},
+    )
+
+    assert response.status in (400, 415)
     assert "error" in await response.json()
 
 
 async def test_oversized_body_is_refused_with_413(client: TestClient[Any, Any]) -> None:
     response = await client.post(
-        "/api/subscriptions", data=b"{" + b" " * 100_000 + b"}"
+        "/api/subscriptions", data=b"{" + b" " * 100_000 + b"}", headers=JSON
     )
 
     assert response.status == 413
@@ -204,6 +245,7 @@ async def test_wrong_method_answers_json_405(client: TestClient[Any, Any]) -> No
 
     assert response.status == 405
     assert "error" in await response.json()
+    assert set(response.headers["Allow"].split(",")) >= {"POST", "DELETE"}
 
 
 async def test_page_worker_and_manifest_are_served(
@@ -254,3 +296,15 @@ async def _until_connected(client: TestClient[Any, Any]) -> None:
             return
         await aiohttp.helpers.asyncio.sleep(0)
     raise AssertionError("the WebSocket never registered")
+
+
+async def test_empty_label_clears_the_name_and_absent_label_keeps_it(
+    client: TestClient[Any, Any], store: Store, https_subscription: dict[str, Any]
+) -> None:
+    await client.post("/api/subscriptions", json=https_subscription | {"label": "A"})
+    await client.post("/api/subscriptions", json=https_subscription)
+    assert store.subscriptions.all()[0].label == "A"
+
+    await client.post("/api/subscriptions", json=https_subscription | {"label": ""})
+
+    assert store.subscriptions.all()[0].label is None

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from pushdesk.domain import SubscriptionInput
 from pushdesk.errors import StartupError
 from pushdesk.store import Store
 from pushdesk.store.db import from_db_time, migrations, to_db_time
+from tests.support.keys import AUTH, P256DH
 
 
 def test_new_database_has_every_migration_applied(store: Store) -> None:
@@ -75,3 +77,25 @@ def test_data_folder_and_database_are_owner_only(data_dir: Path) -> None:
 
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "pushdesk.db").stat().st_mode) == 0o600
+
+
+def test_a_write_waits_for_another_process_to_finish_its_own(
+    store: Store, data_dir: Path
+) -> None:
+    import threading
+
+    other = sqlite3.connect(data_dir / "pushdesk.db", check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO settings (key, value) VALUES ('other', '1')")
+    releaser = threading.Timer(0.3, other.commit)
+    releaser.start()
+
+    # An upsert reads before it writes: the case a deferred BEGIN gets wrong.
+    store.subscriptions.upsert(
+        SubscriptionInput("https://push.example/1", P256DH, AUTH), datetime.now(UTC)
+    )
+
+    releaser.join()
+    other.close()
+    assert store.settings.get("other") == "1"
+    assert len(store.subscriptions.all()) == 1

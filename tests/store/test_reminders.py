@@ -42,8 +42,8 @@ def test_due_lists_oldest_first_and_skips_other_states(
 def test_claim_succeeds_once(store: Store, clock: FakeClock) -> None:
     reminder = store.reminders.add(draft(clock), clock.now)
 
-    assert store.reminders.claim(reminder.id) is True
-    assert store.reminders.claim(reminder.id) is False
+    assert store.reminders.claim(reminder.id, "me", clock.now) is True
+    assert store.reminders.claim(reminder.id, "me", clock.now) is False
     assert store.reminders.get(reminder.id).status is ReminderStatus.SENDING
 
 
@@ -51,7 +51,7 @@ def test_only_scheduled_reminders_can_be_cancelled(
     store: Store, clock: FakeClock
 ) -> None:
     reminder = store.reminders.add(draft(clock), clock.now)
-    store.reminders.claim(reminder.id)
+    store.reminders.claim(reminder.id, "me", clock.now)
 
     assert store.reminders.cancel(reminder.id) is False
     assert store.reminders.get(reminder.id).status is ReminderStatus.SENDING

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
 from pushdesk.errors import StartupError
@@ -39,13 +40,15 @@ def load_or_create(path: Path) -> VapidKeys:
     An existing file that cannot be read is an error, never a reason to make a
     new key: that would silently cut off every subscribed device.
     """
-    if path.exists():
+    # A dangling symlink counts as a key that is there but unreadable.
+    if path.exists() or path.is_symlink():
         return _load(path)
     return _create(path)
 
 
 def _load(path: Path) -> VapidKeys:
-    _restrict_to_owner(path)
+    if path.exists():
+        _restrict_to_owner(path)
 
     # Read here rather than through Vapid02.from_file, which quietly makes and
     # saves a new key whenever the path is not a regular file.
@@ -57,6 +60,14 @@ def _load(path: Path) -> VapidKeys:
             "Restore it from a backup, or move it away to create a new key "
             "(every device will then have to subscribe again)."
         ) from exc
+    key = vapid.private_key
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
+        key.curve, ec.SECP256R1
+    ):
+        raise StartupError(
+            f"The key in {path} is not a P-256 (prime256v1) EC key, which VAPID "
+            "requires; restore the original key file."
+        )
     return VapidKeys(vapid, path)
 
 

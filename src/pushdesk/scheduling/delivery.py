@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from pushdesk.clock import Clock
@@ -19,6 +20,10 @@ from pushdesk.push.payload import reminder_payload
 from pushdesk.store import Store
 
 DEFAULT_CONCURRENCY = 64
+
+# How often a long fan-out renews its claim on the reminder; well inside
+# scheduler.CLAIM_LEASE, and longer than one push's timeout.
+CLAIM_RENEWAL = timedelta(seconds=15)
 
 
 class Sender(Protocol):
@@ -54,7 +59,7 @@ class DeliveryEngine:
         self._clock = clock
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def deliver(self, reminder: Reminder) -> DeliveryReport:
+    async def deliver(self, reminder: Reminder, owner: str) -> DeliveryReport:
         """Send a claimed reminder to every subscription, then close it.
 
         Subscriptions that already have an attempt recorded for this reminder
@@ -66,9 +71,10 @@ class DeliveryEngine:
             sub for sub in self._store.subscriptions.all() if sub.id not in attempted
         ]
         payload = reminder_payload(reminder)
+        claim = _Claim(self._store, reminder.id, owner, self._clock)
 
         outcomes = await asyncio.gather(
-            *(self._send_one(reminder, sub, payload) for sub in subscriptions)
+            *(self._send_one(reminder, sub, payload, claim) for sub in subscriptions)
         )
 
         names = [d.outcome for d in earlier] + [outcome_name(o) for o in outcomes]
@@ -110,7 +116,11 @@ class DeliveryEngine:
         return DeliveryReport(reminder.id, status, delivered, gone, failed)
 
     async def _send_one(
-        self, reminder: Reminder, subscription: Subscription, payload: bytes
+        self,
+        reminder: Reminder,
+        subscription: Subscription,
+        payload: bytes,
+        claim: "_Claim",
     ) -> Outcome:
         async with self._slots:
             outcome = await self._sender.send(subscription, payload)
@@ -118,6 +128,7 @@ class DeliveryEngine:
         # Each attempt is written as soon as it is known, so a crash midway
         # still leaves a record of every push that went out.
         self._store.deliveries.record(reminder.id, subscription, outcome, self._clock())
+        claim.renew_if_due()
         if isinstance(outcome, Gone):
             self._store.subscriptions.delete(subscription.id)
             SCHEDULER.info(
@@ -126,3 +137,20 @@ class DeliveryEngine:
                 outcome.status,
             )
         return outcome
+
+
+class _Claim:
+    """Renews this process's claim on a reminder while its fan-out runs."""
+
+    def __init__(self, store: Store, reminder_id: int, owner: str, clock: Clock):
+        self._store = store
+        self._reminder_id = reminder_id
+        self._owner = owner
+        self._clock = clock
+        self._renewed_at = clock()
+
+    def renew_if_due(self) -> None:
+        now = self._clock()
+        if now - self._renewed_at >= CLAIM_RENEWAL:
+            self._store.reminders.keep_claim(self._reminder_id, self._owner, now)
+            self._renewed_at = now

@@ -1,6 +1,7 @@
 """JSON API handlers: validate, call a service, answer. No rules live here."""
 
 import json
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -25,9 +26,20 @@ def json_error(status: int, message: str, field: str | None = None) -> web.Respo
 
 
 async def read_json(request: web.Request) -> Any:
+    """The body as JSON; anything else is the client's mistake, answered 4xx.
+
+    Requiring the JSON media type also keeps other web sites out: a
+    cross-origin fetch with it needs a CORS preflight, which pushdesk never
+    grants.
+    """
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(reason="The body must be application/json.")
     try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        raw = await request.read()
+        return json.loads(raw.decode(request.charset or "utf-8"))
+    except (ValueError, UnicodeError, LookupError, RecursionError):
+        # ValueError covers bad JSON and numbers too long to convert;
+        # LookupError an unknown charset; RecursionError absurd nesting.
         raise InvalidInput("The body is not valid JSON.") from None
 
 
@@ -80,7 +92,18 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
-        return json_error(exc.status, exc.reason)
+        error = json_error(exc.status, exc.reason)
+        if "Allow" in exc.headers:
+            error.headers["Allow"] = exc.headers["Allow"]
+        return error
+    except sqlite3.OperationalError as exc:
+        # The CLI or another pushdesk holds the database for longer than the
+        # busy timeout; the client may simply try again.
+        WEB.warning("database busy during %s %s: %s", request.method, request.path, exc)
+        return json_error(503, "pushdesk is busy; try again in a moment.")
+    except ConnectionError:
+        WEB.debug("client went away during %s %s", request.method, request.path)
+        raise
     except Exception:
         # A bug, not the client's fault: log it loudly, answer without details.
         WEB.exception("unhandled error in %s %s", request.method, request.path)

@@ -1,6 +1,8 @@
 """The SQLite file: opening it, its pragmas and its versioned migrations."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,19 +14,43 @@ from pushdesk.log import STORE
 
 migrations = Migrations("pushdesk")
 
-# Timestamps are stored as fixed-width UTC text so that SQL comparisons on them
-# order correctly and the file stays readable with any SQLite tool.
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
 
 def to_db_time(moment: datetime) -> str:
+    """Fixed-width UTC text (``2026-12-03T17:07:56Z``).
+
+    SQL comparisons on it order correctly and the file stays readable with any
+    SQLite tool. isoformat pads the year, which strftime does not everywhere.
+    """
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; pass an aware one")
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+    utc = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return utc.isoformat() + "Z"
 
 
 def from_db_time(text: str) -> datetime:
-    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
+
+
+@contextmanager
+def write(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction, taking the write lock at its start.
+
+    A plain BEGIN reads first and fails at once with "database is locked" when
+    another process (the CLI) is writing; BEGIN IMMEDIATE waits for the busy
+    timeout instead. Nested uses become savepoints.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 @migrations()
@@ -32,7 +58,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.execute(
         """
         CREATE TABLE subscriptions (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             endpoint TEXT NOT NULL UNIQUE,
             p256dh TEXT NOT NULL,
             auth TEXT NOT NULL,
@@ -46,25 +72,29 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.execute(
         """
         CREATE TABLE reminders (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             title TEXT NOT NULL,
             message TEXT NOT NULL,
             url TEXT,
             due_at TEXT NOT NULL,
             status TEXT NOT NULL,
             created_at TEXT NOT NULL,
-            sent_at TEXT
+            sent_at TEXT,
+            claimed_by TEXT,
+            claimed_at TEXT
         )
         """
     )
     db.execute("CREATE INDEX reminders_status_due ON reminders (status, due_at)")
 
     # Deliveries outlive the subscription they went to (a 410 deletes it), so
-    # subscription_id is a plain number and the host is kept beside it.
+    # subscription_id is a plain number and the host is kept beside it. Ids
+    # are never reused (AUTOINCREMENT), so an old delivery never points at a
+    # newer device.
     db.execute(
         """
         CREATE TABLE deliveries (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             reminder_id INTEGER NOT NULL REFERENCES reminders(id),
             subscription_id INTEGER NOT NULL,
             endpoint_host TEXT NOT NULL,

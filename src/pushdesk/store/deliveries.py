@@ -6,7 +6,7 @@ from typing import Any
 import sqlite_utils
 
 from pushdesk.domain import Delivery, Failed, Outcome, Subscription, outcome_name
-from pushdesk.store.db import from_db_time, to_db_time
+from pushdesk.store.db import from_db_time, to_db_time, write
 
 
 def _delivery(row: dict[str, Any]) -> Delivery:
@@ -34,7 +34,7 @@ class DeliveryStore:
         outcome: Outcome,
         now: datetime,
     ) -> Delivery:
-        with self._db.atomic():
+        with write(self._db):
             row_id = self._table.insert(
                 {
                     "reminder_id": reminder_id,

@@ -7,7 +7,8 @@ import sqlite_utils
 
 from pushdesk.domain import Reminder, ReminderDraft, ReminderStatus
 from pushdesk.errors import NotFound
-from pushdesk.store.db import from_db_time, to_db_time
+from pushdesk.log import STORE
+from pushdesk.store.db import from_db_time, to_db_time, write
 
 
 def _reminder(row: dict[str, Any]) -> Reminder:
@@ -29,7 +30,7 @@ class ReminderStore:
         self._table = db.table("reminders")
 
     def add(self, draft: ReminderDraft, now: datetime) -> Reminder:
-        with self._db.atomic():
+        with write(self._db):
             row_id = self._table.insert(
                 {
                     "title": draft.title,
@@ -57,14 +58,25 @@ class ReminderStore:
             [ReminderStatus.SCHEDULED.value, to_db_time(now)],
             order_by="due_at, id",
         )
-        return [_reminder(row) for row in rows]
+        due = []
+        for row in list(rows):
+            try:
+                due.append(_reminder(row))
+            except (ValueError, TypeError):
+                # A row edited by hand into nonsense must not hold up the
+                # reminders behind it, round after round.
+                self._set_failed(row["id"])
+        return due
 
-    def interrupted(self) -> list[Reminder]:
-        """Reminders left in ``sending``: pushdesk stopped in the middle of them."""
-        rows = self._table.rows_where(
-            "status = ?", [ReminderStatus.SENDING.value], order_by="due_at, id"
+    def _set_failed(self, reminder_id: int) -> None:
+        STORE.error(
+            "reminder %d is damaged in the database; marked failed", reminder_id
         )
-        return [_reminder(row) for row in rows]
+        with write(self._db):
+            self._db.execute(
+                "UPDATE reminders SET status = ? WHERE id = ?",
+                [ReminderStatus.FAILED.value, reminder_id],
+            )
 
     def next_due_at(self) -> datetime | None:
         row = self._db.execute(
@@ -73,15 +85,61 @@ class ReminderStore:
         ).fetchone()
         return from_db_time(row[0]) if row[0] else None
 
-    def claim(self, reminder_id: int) -> bool:
+    def claim(self, reminder_id: int, owner: str, now: datetime) -> bool:
         """Move a scheduled reminder to sending; False if someone else got it.
 
         The conditional update is what keeps two processes on one data
         directory (the app and ``serve``) from sending the same reminder.
         """
-        return self._transition(
-            reminder_id, ReminderStatus.SCHEDULED, ReminderStatus.SENDING
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE reminders SET status = ?, claimed_by = ?, claimed_at = ? "
+                "WHERE id = ? AND status = ?",
+                [
+                    ReminderStatus.SENDING.value,
+                    owner,
+                    to_db_time(now),
+                    reminder_id,
+                    ReminderStatus.SCHEDULED.value,
+                ],
+            )
+        return cursor.rowcount == 1
+
+    def keep_claim(self, reminder_id: int, owner: str, now: datetime) -> None:
+        """Say that ``owner`` is still sending, so nobody takes the reminder over."""
+        with write(self._db):
+            self._db.execute(
+                "UPDATE reminders SET claimed_at = ? WHERE id = ? AND claimed_by = ?",
+                [to_db_time(now), reminder_id, owner],
+            )
+
+    def abandoned(self, stale_before: datetime) -> list[Reminder]:
+        """Reminders left in ``sending`` by a process that stopped keeping them."""
+        rows = self._table.rows_where(
+            "status = ? AND (claimed_at IS NULL OR claimed_at < ?)",
+            [ReminderStatus.SENDING.value, to_db_time(stale_before)],
+            order_by="due_at, id",
         )
+        return [_reminder(row) for row in rows]
+
+    def take_over(
+        self, reminder_id: int, owner: str, stale_before: datetime, now: datetime
+    ) -> bool:
+        """Claim an abandoned reminder; False if its owner is alive after all."""
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE reminders SET claimed_by = ?, claimed_at = ? "
+                "WHERE id = ? AND status = ? "
+                "AND (claimed_at IS NULL OR claimed_at < ?)",
+                [
+                    owner,
+                    to_db_time(now),
+                    reminder_id,
+                    ReminderStatus.SENDING.value,
+                    to_db_time(stale_before),
+                ],
+            )
+        return cursor.rowcount == 1
 
     def cancel(self, reminder_id: int) -> bool:
         return self._transition(
@@ -89,7 +147,7 @@ class ReminderStore:
         )
 
     def finish(self, reminder_id: int, status: ReminderStatus, now: datetime) -> None:
-        with self._db.atomic():
+        with write(self._db):
             self._db.execute(
                 "UPDATE reminders SET status = ?, sent_at = ? WHERE id = ?",
                 [status.value, to_db_time(now), reminder_id],
@@ -98,7 +156,7 @@ class ReminderStore:
     def _transition(
         self, reminder_id: int, old: ReminderStatus, new: ReminderStatus
     ) -> bool:
-        with self._db.atomic():
+        with write(self._db):
             cursor = self._db.execute(
                 "UPDATE reminders SET status = ? WHERE id = ? AND status = ?",
                 [new.value, reminder_id, old.value],

@@ -2,6 +2,8 @@
 
 import sqlite_utils
 
+from pushdesk.store.db import write
+
 VAPID_SUBJECT = "vapid_subject"
 
 
@@ -15,5 +17,5 @@ class SettingsStore:
         return str(rows[0]["value"]) if rows else None
 
     def set(self, key: str, value: str) -> None:
-        with self._db.atomic():
+        with write(self._db):
             self._table.upsert({"key": key, "value": value}, pk="key")

@@ -6,7 +6,7 @@ from typing import Any
 import sqlite_utils
 
 from pushdesk.domain import Subscription, SubscriptionInput
-from pushdesk.store.db import from_db_time, to_db_time
+from pushdesk.store.db import from_db_time, to_db_time, write
 
 
 def _subscription(row: dict[str, Any]) -> Subscription:
@@ -31,7 +31,7 @@ class SubscriptionStore:
         self, subscription: SubscriptionInput, now: datetime
     ) -> tuple[Subscription, bool]:
         """Store or refresh by endpoint. Returns the row and whether it is new."""
-        with self._db.atomic():
+        with write(self._db):
             existing = self.find(subscription.endpoint)
             values: dict[str, Any] = {
                 "p256dh": subscription.p256dh,
@@ -41,7 +41,7 @@ class SubscriptionStore:
 
             # A re-post without a label keeps the name the device already has.
             if subscription.label is not None:
-                values["label"] = subscription.label
+                values["label"] = subscription.label or None
             if subscription.user_agent is not None:
                 values["user_agent"] = subscription.user_agent
 
@@ -68,14 +68,14 @@ class SubscriptionStore:
         return [_subscription(row) for row in self._table.rows_where(order_by="id")]
 
     def delete(self, subscription_id: int) -> bool:
-        with self._db.atomic():
+        with write(self._db):
             cursor = self._db.execute(
                 "DELETE FROM subscriptions WHERE id = ?", [subscription_id]
             )
         return cursor.rowcount == 1
 
     def delete_endpoint(self, endpoint: str) -> Subscription | None:
-        with self._db.atomic():
+        with write(self._db):
             found = self.find(endpoint)
             if found is not None:
                 self._db.execute("DELETE FROM subscriptions WHERE id = ?", [found.id])
