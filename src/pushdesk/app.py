@@ -7,22 +7,23 @@ adds a window on top, so nothing here needs a display.
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 
 from pushdesk.clock import Clock, system_clock
 from pushdesk.config import Config
 from pushdesk.errors import StartupError
-from pushdesk.events import EventHub, ReminderChanged
+from pushdesk.events import Event, EventHub, ReminderChanged
 from pushdesk.log import APP
 from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
-from pushdesk.scheduling.delivery import DeliveryEngine
-from pushdesk.scheduling.scheduler import Scheduler
+from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, DeliveryEngine
+from pushdesk.scheduling.scheduler import DEFAULT_MAX_LATENESS, Scheduler
 from pushdesk.server.app import WebServer, create_app
 from pushdesk.services import Services
 from pushdesk.store import Store
-from pushdesk.store.settings import VAPID_SUBJECT
+from pushdesk.store.settings import MAX_LATENESS, VAPID_SUBJECT
 from pushdesk.validation import check_vapid_subject
 
 # Longer than one push's timeout, so an orderly stop never cuts a send short.
@@ -34,6 +35,8 @@ def open_store(config: Config) -> Store:
     store = Store.open(config.database_path)
     if config.vapid_subject:
         store.settings.set(VAPID_SUBJECT, check_vapid_subject(config.vapid_subject))
+    if config.max_lateness is not None:
+        store.settings.set(MAX_LATENESS, str(int(config.max_lateness.total_seconds())))
     return store
 
 
@@ -50,13 +53,19 @@ class Runtime:
         self.keys: VapidKeys = load_or_create(self.config.vapid_key_path)
         self.services = Services(self.store, self.hub, self.clock)
         self._session: aiohttp.ClientSession | None = None
-        self._scheduler_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self.scheduler: Scheduler | None = None
+        self.engine: DeliveryEngine | None = None
         self.server: WebServer | None = None
 
     @property
     def vapid_subject(self) -> str | None:
         return self.store.settings.get(VAPID_SUBJECT)
+
+    @property
+    def max_lateness(self) -> timedelta:
+        stored = self.store.settings.get(MAX_LATENESS)
+        return timedelta(seconds=int(stored)) if stored else DEFAULT_MAX_LATENESS
 
     async def start(self) -> None:
         subject = self.vapid_subject
@@ -77,37 +86,56 @@ class Runtime:
         # One session for every push: connections to a push service are reused
         # across devices and reminders.
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=DEFAULT_TIMEOUT_SECONDS)
+            connector=aiohttp.TCPConnector(limit=DEFAULT_CONCURRENCY)
         )
-        sender = PushSender(self.keys, subject, self._session)
-        engine = DeliveryEngine(self.store, sender, self.hub, self.clock)
-        self.scheduler = Scheduler(self.store, engine, self.hub, self.clock)
+        sender = PushSender(self.keys, subject, self._session, self.clock)
+        self.engine = DeliveryEngine(self.store, sender, self.hub, self.clock)
+        self.scheduler = Scheduler(
+            self.store,
+            self.engine,
+            self.hub,
+            self.clock,
+            max_lateness=self.max_lateness,
+        )
 
-        scheduler = self.scheduler
-        self.hub.subscribe(
-            lambda event: (
-                scheduler.wake() if isinstance(event, ReminderChanged) else None
-            )
-        )
-        self._scheduler_task = asyncio.create_task(scheduler.run(), name="scheduler")
+        scheduler, engine = self.scheduler, self.engine
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, ReminderChanged):
+                scheduler.wake()
+                engine.wake()
+
+        self.hub.subscribe(on_event)
+        self._tasks = [
+            asyncio.create_task(engine.run(), name="delivery"),
+            asyncio.create_task(scheduler.run(), name="scheduler"),
+        ]
         APP.info("pushdesk started with data in %s", self.config.data_dir)
 
     async def stop(self) -> None:
         """Stop in reverse order; a send in flight is allowed to finish its write."""
         if self.server is not None:
             await self.server.stop()
-        if self.scheduler is not None and self._scheduler_task is not None:
-            # Let a reminder being sent finish and record its outcomes; only a
-            # push service that hangs past the timeout gets cut off.
+        if self.scheduler is not None and self.engine is not None:
+            # Let the sends on the wire finish and be recorded; only a push
+            # service that hangs past the timeout gets cut off.
             self.scheduler.request_stop()
-            done, _ = await asyncio.wait(
-                {self._scheduler_task}, timeout=SHUTDOWN_GRACE_SECONDS
+            self.engine.request_stop()
+            done, pending = await asyncio.wait(
+                self._tasks, timeout=SHUTDOWN_GRACE_SECONDS
             )
-            if not done:
-                APP.warning("sending did not finish in time; stopping it")
-                self._scheduler_task.cancel()
+            for task in pending:
+                APP.warning("%s did not finish in time; stopping it", task.get_name())
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._scheduler_task
+                    await task
+            for task in done:
+                if task.exception() is not None:
+                    APP.error(
+                        "%s ended with an error",
+                        task.get_name(),
+                        exc_info=task.exception(),
+                    )
         if self._session is not None:
             await self._session.close()
         self.store.close()

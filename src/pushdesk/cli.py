@@ -3,12 +3,14 @@
 import argparse
 import asyncio
 import json
+import os
 import re
 import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pushdesk import __version__, log
@@ -22,11 +24,14 @@ from pushdesk.config import (
     ServerOptions,
     resolve_data_dir,
 )
+from pushdesk.domain import DEFAULT_TTL_SECONDS, Target, Urgency
 from pushdesk.errors import PushdeskError
 from pushdesk.events import EventHub
 from pushdesk.push.vapid import load_or_create
+from pushdesk.scheduling.recurrence import Recurrence, parse_rule
 from pushdesk.services import Services
 from pushdesk.store.db import to_db_time
+from pushdesk.timezones import local_zone_name
 from pushdesk.validation import normalise_origin
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -121,6 +126,14 @@ def _add_running_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="mailto: or https: contact for push services; stored once given",
     )
     parser.add_argument(
+        "--max-lateness",
+        type=parse_duration,
+        metavar="DURATION",
+        default=default(None),
+        help="a one-shot reminder found later than this at start is marked missed, "
+        "not sent; stored once given (default: 1h)",
+    )
+    parser.add_argument(
         "--allow-push-origin",
         metavar="ORIGIN",
         action="append",
@@ -183,8 +196,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="the notification's title (default: pushdesk)",
     )
     remind.add_argument("--url", help="page to open when the notification is clicked")
+    remind.add_argument(
+        "--to",
+        dest="groups",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="send to this group (repeatable; default: everyone)",
+    )
+    remind.add_argument(
+        "--to-subscription",
+        dest="subscription_ids",
+        action="append",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="send to this device, by the id `pushdesk subscribers` shows (repeatable)",
+    )
+    remind.add_argument(
+        "--repeat",
+        metavar="RULE",
+        help='"every 15m", "every 2h", "daily", "every 2 days", "weekdays", '
+        '"weekly mon,thu", "monthly" or "cron MIN HOUR DAY MONTH WEEKDAY"',
+    )
+    remind.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="IANA time zone of a repeat rule (default: this machine's)",
+    )
+    remind.add_argument(
+        "--ttl",
+        type=parse_duration,
+        default=timedelta(seconds=DEFAULT_TTL_SECONDS),
+        metavar="DURATION",
+        help="how long a push service keeps it for an offline device (default: 1d)",
+    )
+    remind.add_argument(
+        "--urgency",
+        choices=[u.value for u in Urgency],
+        default=Urgency.NORMAL.value,
+        help="how eagerly a device wakes for it (default: normal)",
+    )
     remind.set_defaults(command=run_remind)
 
+    listings = {}
     for name, command, what in (
         ("reminders", run_list_reminders, "reminders"),
         ("subscribers", run_list_subscribers, "subscribed devices"),
@@ -197,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_common_options(listing, top=False)
         listing.add_argument("--json", action="store_true", help="print JSON")
         listing.set_defaults(command=command)
+        listings[name] = listing
+    _add_transfer_verbs(listings["subscribers"])
 
     key = verbs.add_parser(
         "vapid-key",
@@ -206,6 +263,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_options(key, top=False)
     key.set_defaults(command=run_vapid_key)
     return parser
+
+
+def _add_transfer_verbs(subscribers: argparse.ArgumentParser) -> None:
+    transfer = subscribers.add_subparsers(title="moving devices", metavar="VERB")
+    importing = transfer.add_parser(
+        "import",
+        help="add or update devices from a file",
+        description="Add or update devices from a JSON array, or one "
+        "PushSubscription.toJSON() object per line, each with an optional label "
+        "and groups. Example: pushdesk subscribers import devices.json",
+    )
+    _add_common_options(importing, top=False)
+    importing.add_argument("file", help="the file to read, or - for standard input")
+    importing.add_argument(
+        "--allow-push-origin",
+        metavar="ORIGIN",
+        action="append",
+        type=_origin,
+        default=[],
+        help="also accept endpoints on this exact origin (as for serve)",
+    )
+    importing.set_defaults(command=run_import)
+
+    exporting = transfer.add_parser(
+        "export",
+        help="write every device, with its keys, as a JSON array",
+        description="Write every device as a JSON array that `import` reads. It "
+        "holds the devices' push secrets: keep the file private. "
+        "Example: pushdesk subscribers export --output devices.json",
+    )
+    _add_common_options(exporting, top=False)
+    exporting.add_argument(
+        "--output", metavar="FILE", help="write here (owner-only) instead of stdout"
+    )
+    exporting.set_defaults(command=run_export)
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -219,6 +311,7 @@ def config_from(args: argparse.Namespace) -> Config:
         data_dir=resolve_data_dir(args.data_dir),
         server=server,
         vapid_subject=getattr(args, "vapid_subject", None),
+        max_lateness=getattr(args, "max_lateness", None),
     )
 
 
@@ -304,9 +397,53 @@ def run_remind(args: argparse.Namespace) -> int:
             "give a time to come, or --in 0s to send it now."
         )
 
+    repeat = None
+    if args.repeat:
+        repeat = parse_rule(args.repeat, args.tz or local_zone_name())
+    elif args.tz:
+        raise PushdeskError("--tz goes with --repeat.")
+
     services = _services(args)
-    reminder = services.reminders.schedule(args.title, args.message, args.url, due_at)
+    reminder = services.reminders.schedule(
+        args.title,
+        args.message,
+        args.url,
+        due_at,
+        target=Target(tuple(args.groups), tuple(args.subscription_ids)),
+        ttl=int(args.ttl.total_seconds()),
+        urgency=Urgency(args.urgency),
+        repeat=repeat,
+    )
     print(reminder.id)
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    except UnicodeDecodeError:
+        raise PushdeskError(f"{args.file} is not UTF-8 text.") from None
+
+    services = _services(args)
+    report = services.subscriptions.import_text(text, args.allow_push_origin)
+    for where, why in report.rejected:
+        print(f"{args.file}, {where}: {why}", file=sys.stderr)
+    print(report.summary())
+    return 0 if not report.rejected else 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    documents = _services(args, existing=True).subscriptions.export()
+    text = json.dumps(documents, indent=2, ensure_ascii=False) + "\n"
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+
+    path = Path(args.output)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    print(f"{len(documents)} devices written to {path}", file=sys.stderr)
     return 0
 
 
@@ -321,6 +458,14 @@ def run_list_reminders(args: argparse.Namespace) -> int:
             "due_at": to_db_time(r.due_at),
             "status": r.status.value,
             "sent_at": to_db_time(r.sent_at) if r.sent_at else None,
+            "late": r.late,
+            "target": {
+                "groups": list(r.target.groups),
+                "subscriptions": list(r.target.subscription_ids),
+            },
+            "repeat": Recurrence.from_text(r.repeat).describe() if r.repeat else None,
+            "ttl": r.ttl,
+            "urgency": r.urgency.value,
         }
         for r in reminders
     ]
@@ -338,10 +483,12 @@ def run_list_subscribers(args: argparse.Namespace) -> int:
             "endpoint_host": s.endpoint_host,
             "created_at": to_db_time(s.created_at),
             "last_seen_at": to_db_time(s.last_seen_at),
+            "groups": list(s.groups),
+            "flagged": s.flag_reason,
         }
         for s in subscriptions
     ]
-    columns = ["id", "label", "endpoint_host", "created_at", "last_seen_at"]
+    columns = ["id", "label", "groups", "endpoint_host", "last_seen_at", "flagged"]
     _print_rows(rows, args.json, columns)
     return 0
 
@@ -369,6 +516,8 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -
 def _cell(value: Any) -> str:
     # Labels come from the network: never let one put escape sequences on the
     # operator's terminal.
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
     text = "" if value is None else str(value)
     text = "".join(c if c.isprintable() else " " for c in text)
     text = " ".join(text.split())

@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
@@ -37,6 +38,7 @@ class Config:
     data_dir: Path
     server: ServerOptions = field(default_factory=ServerOptions)
     vapid_subject: str | None = None
+    max_lateness: timedelta | None = None  # None: keep the stored setting
 
     @property
     def database_path(self) -> Path:

@@ -11,8 +11,41 @@ class ReminderStatus(StrEnum):
     SCHEDULED = "scheduled"
     SENDING = "sending"
     SENT = "sent"
+    PARTLY_SENT = "partly_sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+class Urgency(StrEnum):
+    """RFC 8030 section 5.3: how eagerly a device should wake for the push."""
+
+    VERY_LOW = "very-low"
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+DEFAULT_TTL_SECONDS = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whom a reminder goes to: everyone when both tuples are empty."""
+
+    groups: tuple[str, ...] = ()
+    subscription_ids: tuple[int, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return not self.groups and not self.subscription_ids
+
+    def describe(self) -> str:
+        if self.everyone:
+            return "everyone"
+        parts = [f"group {name}" for name in self.groups]
+        parts += [f"device {number}" for number in self.subscription_ids]
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -23,6 +56,10 @@ class ReminderDraft:
     message: str
     url: str | None
     due_at: datetime
+    target: Target = Target()
+    ttl: int = DEFAULT_TTL_SECONDS
+    urgency: Urgency = Urgency.NORMAL
+    repeat: str | None = None  # a scheduling.recurrence.Recurrence as text
 
 
 @dataclass(frozen=True)
@@ -35,6 +72,22 @@ class Reminder:
     status: ReminderStatus
     created_at: datetime
     sent_at: datetime | None = None
+    target: Target = Target()
+    ttl: int = DEFAULT_TTL_SECONDS
+    urgency: Urgency = Urgency.NORMAL
+    repeat: str | None = None
+    anchor_at: datetime | None = None  # first occurrence: fixes the time of day
+    late: bool = False  # its last occurrence went out late (pushdesk was off)
+
+    @property
+    def topic(self) -> str:
+        """RFC 8030 Topic: a newer push of this reminder replaces an undelivered one."""
+        return f"pushdesk-r{self.id}"
+
+    @property
+    def tag(self) -> str:
+        """Notification tag, the same for every push of this reminder."""
+        return f"pushdesk-reminder-{self.id}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +111,14 @@ class Subscription:
     created_at: datetime
     last_seen_at: datetime
     user_agent: str | None = None
+    groups: tuple[str, ...] = ()
+    flag_reason: str | None = None  # the push service refused our credentials
+
+    @property
+    def origin(self) -> str:
+        """The push service's origin: the VAPID audience for this endpoint."""
+        parts = urlsplit(self.endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def endpoint_host(self) -> str:
@@ -91,18 +152,56 @@ class Gone:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """The push service refused this message for good (400, 413, other 4xx)."""
+
+    status: int
+    error: str
+
+
+@dataclass(frozen=True)
+class CredentialsRefused:
+    """401/403: the push service does not accept our VAPID credentials."""
+
+    status: int
+    error: str
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A passing failure (429, 5xx, timeout, connection): try again.
+
+    ``after`` is the push service's own Retry-After in seconds, when it gave one.
+    """
+
+    status: int | None
+    error: str
+    after: float | None = None
+
+
+@dataclass(frozen=True)
 class Failed:
-    """Anything else: the push service refused, failed, or could not be reached."""
+    """Failed for good on our side: keys that cannot be used, retries exhausted."""
 
     status: int | None
     error: str
 
 
-Outcome = Delivered | Gone | Failed
+Outcome = Delivered | Gone | Rejected | CredentialsRefused | RetryLater | Failed
+
+
+_OUTCOME_NAMES = {
+    Delivered: "delivered",
+    Gone: "gone",
+    Rejected: "rejected",
+    CredentialsRefused: "refused",
+    RetryLater: "retry",
+    Failed: "failed",
+}
 
 
 def outcome_name(outcome: Outcome) -> str:
-    return type(outcome).__name__.lower()
+    return _OUTCOME_NAMES[type(outcome)]
 
 
 @dataclass(frozen=True)

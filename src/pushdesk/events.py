@@ -30,11 +30,19 @@ class ReminderSent:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """Something the operator must act on, said once (not once per push)."""
+
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
 class SubscriptionsChanged:
     """A device subscribed, refreshed, unsubscribed or was found gone."""
 
 
-Event = ReminderChanged | ReminderSent | SubscriptionsChanged
+Event = ReminderChanged | ReminderSent | SubscriptionsChanged | Alert
 Listener = Callable[[Event], None]
 
 

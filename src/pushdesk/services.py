@@ -4,19 +4,35 @@ Each service writes through the store and then tells the event hub, so every
 window, WebSocket and table sees the change.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pushdesk.clock import Clock
-from pushdesk.domain import Reminder, ReminderDraft, Subscription, SubscriptionInput
+from pushdesk.domain import (
+    DEFAULT_TTL_SECONDS,
+    Reminder,
+    ReminderDraft,
+    Subscription,
+    SubscriptionInput,
+    Target,
+    Urgency,
+)
 from pushdesk.errors import InvalidInput, NotFound
 from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
 from pushdesk.log import WEB
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES, payload_size
+from pushdesk.scheduling.recurrence import Recurrence
 from pushdesk.store import Store
+from pushdesk.transfer import ImportReport, check_item, export_document, read_items
 from pushdesk.validation import is_text, parse_click_url
 
 MAX_TITLE_LENGTH = 200
+EVERYONE = Target()
 MAX_LEAD = timedelta(days=36525)
+
+# Push services keep a message for an offline device at most about four weeks.
+MAX_TTL_SECONDS = 28 * 24 * 60 * 60
 
 
 class ReminderService:
@@ -52,27 +68,99 @@ class ReminderService:
         return draft
 
     def schedule(
-        self, title: str, message: str, url: str | None, due_at: datetime
+        self,
+        title: str,
+        message: str,
+        url: str | None,
+        due_at: datetime,
+        *,
+        target: Target = EVERYONE,
+        ttl: int = DEFAULT_TTL_SECONDS,
+        urgency: Urgency = Urgency.NORMAL,
+        repeat: Recurrence | None = None,
     ) -> Reminder:
+        draft = self._draft(title, message, url, due_at, target, ttl, urgency, repeat)
+        reminder = self._store.reminders.add(draft, self._clock())
+        self._hub.publish(ReminderChanged(reminder.id))
+        return reminder
+
+    def edit(
+        self,
+        reminder_id: int,
+        title: str,
+        message: str,
+        url: str | None,
+        due_at: datetime,
+        *,
+        target: Target = EVERYONE,
+        ttl: int = DEFAULT_TTL_SECONDS,
+        urgency: Urgency = Urgency.NORMAL,
+        repeat: Recurrence | None = None,
+    ) -> Reminder:
+        """Change a reminder that has not gone out yet."""
+        current = self._store.reminders.get(reminder_id)
+        draft = self._draft(title, message, url, due_at, target, ttl, urgency, repeat)
+        if not self._store.reminders.edit(reminder_id, draft):
+            raise InvalidInput(
+                f"Reminder {reminder_id} is {current.status.value}; only a scheduled "
+                "reminder can be edited."
+            )
+        self._hub.publish(ReminderChanged(reminder_id))
+        return self._store.reminders.get(reminder_id)
+
+    def cancel(self, reminder_id: int) -> None:
+        """Cancel a scheduled reminder, or stop the rest of one being sent."""
+        reminder = self._store.reminders.get(reminder_id)
+        if not self._store.reminders.cancel(reminder_id):
+            raise InvalidInput(
+                f"Reminder {reminder_id} is {reminder.status.value}; only a scheduled "
+                "or sending reminder can be cancelled."
+            )
+        self._hub.publish(ReminderChanged(reminder_id))
+
+    def send_now(self, reminder_id: int) -> None:
+        """Fire a scheduled reminder at once; a repeating one keeps its schedule."""
+        reminder = self._store.reminders.get(reminder_id)
+        targets = self._store.subscriptions.ids_for(reminder.target)
+        if not self._store.reminders.send_now(reminder, targets, self._clock()):
+            raise InvalidInput(
+                f"Reminder {reminder_id} is {reminder.status.value}; only a scheduled "
+                "reminder can be sent now."
+            )
+        self._hub.publish(ReminderChanged(reminder_id))
+
+    def _draft(
+        self,
+        title: str,
+        message: str,
+        url: str | None,
+        due_at: datetime,
+        target: Target,
+        ttl: int,
+        urgency: Urgency,
+        repeat: Recurrence | None,
+    ) -> ReminderDraft:
         if due_at.tzinfo is None:
             raise InvalidInput("The due time has no time zone.", "due_at")
         if due_at - self._clock() > MAX_LEAD:
             raise InvalidInput("That time is more than 100 years away.", "due_at")
-        draft = self.check(title, message, url)
-        reminder = self._store.reminders.add(
-            ReminderDraft(draft.title, draft.message, draft.url, due_at), self._clock()
-        )
-        self._hub.publish(ReminderChanged(reminder.id))
-        return reminder
-
-    def cancel(self, reminder_id: int) -> None:
-        reminder = self._store.reminders.get(reminder_id)
-        if not self._store.reminders.cancel(reminder_id):
+        if not 0 <= ttl <= MAX_TTL_SECONDS:
             raise InvalidInput(
-                f"Reminder {reminder_id} is {reminder.status.value}; "
-                "only a scheduled reminder can be cancelled."
+                f"The TTL must be from 0 to {MAX_TTL_SECONDS} seconds (28 days).", "ttl"
             )
-        self._hub.publish(ReminderChanged(reminder_id))
+        self._store.subscriptions.check_target(target)
+
+        checked = self.check(title, message, url)
+        return ReminderDraft(
+            checked.title,
+            checked.message,
+            checked.url,
+            due_at,
+            target=target,
+            ttl=ttl,
+            urgency=urgency,
+            repeat=repeat.to_text() if repeat else None,
+        )
 
     def all(self) -> list[Reminder]:
         return self._store.reminders.all()
@@ -104,6 +192,28 @@ class SubscriptionService:
 
     def all(self) -> list[Subscription]:
         return self._store.subscriptions.all()
+
+    def import_text(self, text: str, allowed_origins: Iterable[str]) -> ImportReport:
+        """Add or update every valid item; report the others with the reason."""
+        report = ImportReport()
+        now = self._clock()
+        for item in read_items(text):
+            try:
+                subscription, groups = check_item(item, allowed_origins)
+            except InvalidInput as exc:
+                report.rejected.append((item.where, str(exc)))
+                continue
+            _, created = self._store.subscriptions.upsert(subscription, now, groups)
+            if created:
+                report.added += 1
+            else:
+                report.updated += 1
+        WEB.info("subscribers imported: %s", report.summary())
+        self._hub.publish(SubscriptionsChanged())
+        return report
+
+    def export(self) -> list[dict[str, Any]]:
+        return [export_document(s) for s in self._store.subscriptions.all()]
 
 
 class Services:

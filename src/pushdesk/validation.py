@@ -93,6 +93,32 @@ def parse_label(body: Mapping[str, Any]) -> str | None:
     return label
 
 
+MAX_GROUP_LENGTH = 50
+MAX_GROUPS = 20
+
+
+def parse_groups(body: Mapping[str, Any]) -> list[str]:
+    """Group names: printable, trimmed, at most 50 characters, no duplicates."""
+    groups = body.get("groups", [])
+    if groups is None:
+        return []
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise InvalidInput("groups must be a list of names.", "groups")
+    names: dict[str, str] = {}
+    for raw in groups:
+        name = " ".join(raw.split())
+        if not name or not is_text(name, allow="") or "," in name:
+            raise InvalidInput(f"{raw!r} is not a usable group name.", "groups")
+        if len(name) > MAX_GROUP_LENGTH:
+            raise InvalidInput(
+                f"group names are at most {MAX_GROUP_LENGTH} characters.", "groups"
+            )
+        names.setdefault(name.lower(), name)
+    if len(names) > MAX_GROUPS:
+        raise InvalidInput(f"a device is in at most {MAX_GROUPS} groups.", "groups")
+    return list(names.values())
+
+
 def parse_endpoint(body: Any, allowed_origins: Iterable[str] = ()) -> str:
     if not isinstance(body, Mapping):
         raise InvalidInput("The body must be a JSON object.")

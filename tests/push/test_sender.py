@@ -8,16 +8,23 @@ import pytest
 import pytest_asyncio
 
 from pushdesk.domain import (
+    CredentialsRefused,
     Delivered,
     Failed,
     Gone,
+    Outcome,
+    Rejected,
     Reminder,
     ReminderStatus,
+    RetryLater,
     Subscription,
+    Urgency,
 )
-from pushdesk.push.payload import reminder_payload
-from pushdesk.push.sender import PushSender
+from pushdesk.push.encryption import encrypt
+from pushdesk.push.payload import MAX_PAYLOAD_BYTES, reminder_payload
+from pushdesk.push.sender import PushSender, retry_after
 from pushdesk.push.vapid import VapidKeys, load_or_create
+from tests.support.clock import FakeClock
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 NOW = datetime(2026, 12, 3, 9, tzinfo=UTC)
@@ -55,10 +62,21 @@ def keys(tmp_path: Path) -> VapidKeys:
     return load_or_create(tmp_path / "vapid_private.pem")
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
 @pytest_asyncio.fixture
-async def sender(keys: VapidKeys) -> AsyncIterator[PushSender]:
+async def sender(keys: VapidKeys, clock: FakeClock) -> AsyncIterator[PushSender]:
     async with aiohttp.ClientSession() as session:
-        yield PushSender(keys, SUBJECT, session, ttl=3600, timeout=5)
+        yield PushSender(keys, SUBJECT, session, clock, timeout=5)
+
+
+async def send(
+    sender: PushSender, subscription: Subscription, payload: bytes
+) -> Outcome:
+    return await sender.send(subscription, payload, ttl=3600)
 
 
 async def test_push_arrives_encrypted_signed_and_decryptable(
@@ -66,7 +84,13 @@ async def test_push_arrives_encrypted_signed_and_decryptable(
 ) -> None:
     browser = push_service.new_subscription()
 
-    outcome = await sender.send(stored(browser), reminder_payload(reminder()))
+    outcome = await sender.send(
+        stored(browser),
+        reminder_payload(reminder()),
+        ttl=3600,
+        urgency=Urgency.HIGH,
+        topic="pushdesk-r7",
+    )
 
     assert outcome == Delivered(201)
     [push] = push_service.received
@@ -78,6 +102,8 @@ async def test_push_arrives_encrypted_signed_and_decryptable(
         "id": 7,
     }
     assert push.ttl == 3600
+    assert push.urgency == "high"
+    assert push.topic == "pushdesk-r7"
     assert push.vapid_public_key == keys.public_key
     assert push.vapid_claims["sub"] == SUBJECT
     assert push_service.problems == []
@@ -90,8 +116,8 @@ async def test_each_audience_gets_its_own_claims(
         here = push_service.new_subscription()
         there = other_service.new_subscription()
 
-        assert await sender.send(stored(here), b"{}") == Delivered(201)
-        assert await sender.send(stored(there, 2), b"{}") == Delivered(201)
+        assert await send(sender, stored(here), b"{}") == Delivered(201)
+        assert await send(sender, stored(there, 2), b"{}") == Delivered(201)
 
         assert other_service.received[0].vapid_claims["aud"] == other_service.origin
         assert other_service.problems == []
@@ -104,20 +130,74 @@ async def test_dead_subscription_is_gone(
     browser = push_service.new_subscription()
     push_service.respond_with(browser, status)
 
-    assert await sender.send(stored(browser), b"{}") == Gone(status)
+    assert await send(sender, stored(browser), b"{}") == Gone(status)
 
 
-@pytest.mark.parametrize("status", [400, 413, 429, 500, 503])
-async def test_other_refusals_are_failures_with_the_status(
-    sender: PushSender, push_service: PushServiceDouble, status: int
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (400, Rejected),
+        (413, Rejected),
+        (401, CredentialsRefused),
+        (403, CredentialsRefused),
+        (429, RetryLater),
+        (500, RetryLater),
+        (503, RetryLater),
+    ],
+)
+async def test_every_answer_is_classified(
+    sender: PushSender, push_service: PushServiceDouble, status: int, kind: type
 ) -> None:
     browser = push_service.new_subscription()
     push_service.respond_with(browser, status)
 
-    outcome = await sender.send(stored(browser), b"{}")
+    outcome = await send(sender, stored(browser), b"{}")
 
-    assert isinstance(outcome, Failed)
+    assert isinstance(outcome, kind)
     assert outcome.status == status
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("2", 2.0), ("120", 120.0), ("Thu, 03 Dec 2026 09:00:30 GMT", 30.0)],
+)
+async def test_retry_after_is_read_in_both_forms(
+    sender: PushSender,
+    push_service: PushServiceDouble,
+    clock: FakeClock,
+    header: str,
+    seconds: float,
+) -> None:
+    clock.now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    browser = push_service.new_subscription()
+    push_service.respond_with(browser, 429, headers={"Retry-After": header})
+
+    outcome = await send(sender, stored(browser), b"{}")
+
+    assert outcome == RetryLater(429, "429 Too Many Requests", seconds)
+
+
+def test_unreadable_retry_after_is_ignored() -> None:
+    assert retry_after("soon", NOW) is None
+    assert retry_after(None, NOW) is None
+
+
+async def test_one_vapid_token_per_origin_renewed_before_it_lapses(
+    sender: PushSender, push_service: PushServiceDouble, clock: FakeClock
+) -> None:
+    first, second = push_service.new_subscription(), push_service.new_subscription()
+
+    await send(sender, stored(first), b"{}")
+    await send(sender, stored(second, 2), b"{}")
+    clock.advance(hours=11, minutes=30)
+    await send(sender, stored(first), b"{}")
+
+    claims = [push.vapid_claims for push in push_service.received]
+    assert claims[0] == claims[1]
+    assert claims[0]["aud"] == push_service.origin
+    assert claims[2]["exp"] > claims[0]["exp"]
+    assert claims[2]["exp"] - clock.now.timestamp() > 3600
+    assert push_service.problems == []
 
 
 async def test_unreachable_push_service_is_a_failure_without_the_token(
@@ -126,9 +206,9 @@ async def test_unreachable_push_service_is_a_failure_without_the_token(
     browser = push_service.new_subscription()
     await push_service.stop()
 
-    outcome = await sender.send(stored(browser), b"{}")
+    outcome = await send(sender, stored(browser), b"{}")
 
-    assert isinstance(outcome, Failed)
+    assert isinstance(outcome, RetryLater)
     assert outcome.status is None
     assert browser.token not in outcome.error
 
@@ -140,7 +220,7 @@ async def test_corrupt_stored_keys_fail_that_device_only(
     broken = stored(browser)
     broken = Subscription(**{**broken.__dict__, "p256dh": "AAAA"})
 
-    outcome = await sender.send(broken, b"{}")
+    outcome = await send(sender, broken, b"{}")
 
     assert isinstance(outcome, Failed)
     assert outcome.error.startswith("cannot encrypt")
@@ -156,3 +236,19 @@ def test_payload_is_utf8_json_with_the_fields_the_worker_reads() -> None:
         "tag": "pushdesk-reminder-7",
         "id": 7,
     }
+
+
+async def test_largest_payload_fills_exactly_one_4096_byte_body(
+    sender: PushSender, push_service: PushServiceDouble
+) -> None:
+    browser = push_service.new_subscription()
+    keys = browser.to_json()["keys"]
+    payload = b"x" * MAX_PAYLOAD_BYTES
+
+    body = encrypt(browser.endpoint, keys["p256dh"], keys["auth"], payload)
+    outcome = await send(sender, stored(browser), payload)
+
+    assert MAX_PAYLOAD_BYTES == 3993
+    assert len(body) == 4096
+    assert outcome == Delivered(201)
+    assert push_service.received[0].plaintext == payload

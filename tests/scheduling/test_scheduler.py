@@ -1,33 +1,24 @@
-import asyncio
+"""Firing: on time, once, from the database, through downtime and DST."""
+
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pushdesk.domain import Delivered, ReminderStatus
-from pushdesk.events import Event, EventHub, ReminderSent, SubscriptionsChanged
+from pushdesk.domain import ReminderStatus
+from pushdesk.events import EventHub, ReminderSent
+from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.recurrence import parse_rule
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
-from pushdesk.store.db import to_db_time
+from tests.scheduling.conftest import run_due, subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 
 
-def subscribe(
-    services: Services, push_service: PushServiceDouble, count: int = 1
-) -> list:
-    from pushdesk.validation import parse_subscription
-
-    browsers = [push_service.new_subscription() for _ in range(count)]
-    for browser in browsers:
-        services.subscriptions.register(
-            parse_subscription(browser.to_json(), [push_service.origin])
-        )
-    return browsers
-
-
 async def test_reminder_fires_at_its_second_and_not_before(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
     clock: FakeClock,
     push_service: PushServiceDouble,
@@ -38,22 +29,21 @@ async def test_reminder_fires_at_its_second_and_not_before(
     )
 
     clock.advance(seconds=29)
-    assert await scheduler.fire_due() == []
+    await run_due(scheduler, engine)
     assert push_service.received == []
 
     clock.advance(seconds=1)
-    [report] = await scheduler.fire_due()
+    await run_due(scheduler, engine)
 
-    assert report.reminder_id == reminder.id
-    assert report.delivered == 1
     sent = services.reminders.get(reminder.id)
     assert sent.status is ReminderStatus.SENT
     assert sent.sent_at == clock.now
     assert push_service.received[0].json()["body"] == "Meeting"
 
 
-async def test_every_subscription_gets_it_and_each_attempt_is_recorded(
+async def test_every_subscription_gets_it_once_and_each_attempt_is_recorded(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
     store: Store,
     clock: FakeClock,
@@ -62,70 +52,29 @@ async def test_every_subscription_gets_it_and_each_attempt_is_recorded(
     subscribe(services, push_service, count=3)
     reminder = services.reminders.schedule("T", "All hands", None, clock.now)
 
-    await scheduler.fire_due()
+    await run_due(scheduler, engine)
+    await run_due(scheduler, engine)
 
     assert len(push_service.received) == 3
+    tags = {push.json()["tag"] for push in push_service.received}
+    assert tags == {f"pushdesk-reminder-{reminder.id}"}
     deliveries = store.deliveries.for_reminder(reminder.id)
     assert [d.outcome for d in deliveries] == ["delivered"] * 3
-    assert {d.subscription_id for d in deliveries} == {
-        s.id for s in store.subscriptions.all()
-    }
 
 
-async def test_gone_subscription_is_removed_and_others_still_get_it(
-    scheduler: Scheduler,
-    services: Services,
-    store: Store,
-    hub: EventHub,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    gone, kept = subscribe(services, push_service, count=2)
-    push_service.respond_with(gone, 410)
-    events: list[Event] = []
-    hub.subscribe(events.append)
-    reminder = services.reminders.schedule("T", "M", None, clock.now)
-
-    [report] = await scheduler.fire_due()
-
-    assert (report.delivered, report.gone) == (1, 1)
-    assert [s.endpoint for s in store.subscriptions.all()] == [kept.endpoint]
-    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
-    assert any(isinstance(e, SubscriptionsChanged) for e in events)
-
-
-async def test_reminder_fails_when_no_device_took_it(
-    scheduler: Scheduler,
-    services: Services,
-    store: Store,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    [browser] = subscribe(services, push_service)
-    push_service.respond_with(browser, 500)
-    reminder = services.reminders.schedule("T", "M", None, clock.now)
-
-    await scheduler.fire_due()
-
-    assert services.reminders.get(reminder.id).status is ReminderStatus.FAILED
-    [delivery] = store.deliveries.for_reminder(reminder.id)
-    assert (delivery.outcome, delivery.status_code) == ("failed", 500)
-    assert len(store.subscriptions.all()) == 1
-
-
-async def test_reminder_with_no_devices_is_sent_to_nobody(
-    scheduler: Scheduler, services: Services, clock: FakeClock
+async def test_reminder_with_no_devices_is_closed_with_a_warning(
+    scheduler: Scheduler, engine: DeliveryEngine, services: Services, clock: FakeClock
 ) -> None:
     reminder = services.reminders.schedule("T", "M", None, clock.now)
 
-    [report] = await scheduler.fire_due()
+    await run_due(scheduler, engine)
 
-    assert report.total == 0
     assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
 
 
 async def test_cancelled_reminder_is_never_sent(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
     clock: FakeClock,
     push_service: PushServiceDouble,
@@ -134,12 +83,14 @@ async def test_cancelled_reminder_is_never_sent(
     reminder = services.reminders.schedule("T", "M", None, clock.now)
     services.reminders.cancel(reminder.id)
 
-    assert await scheduler.fire_due() == []
+    await run_due(scheduler, engine)
+
     assert push_service.received == []
 
 
 async def test_reminder_written_by_another_process_is_sent(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
     clock: FakeClock,
     data_dir: Path,
@@ -152,54 +103,37 @@ async def test_reminder_written_by_another_process_is_sent(
     )
     other.close()
 
-    [report] = await scheduler.fire_due()
+    await run_due(scheduler, engine)
 
-    assert report.delivered == 1
     assert push_service.received[0].json()["body"] == "From CLI"
 
 
-async def test_reminders_missed_while_off_are_sent_once(
+async def test_two_schedulers_on_one_database_fire_a_reminder_once(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    subscribe(services, push_service)
-    services.reminders.schedule("T", "While you were out", None, clock.now)
-    clock.advance(hours=3)
-
-    first = await scheduler.fire_due()
-    second = await scheduler.fire_due()
-
-    assert len(first) == 1
-    assert second == []
-    assert len(push_service.received) == 1
-
-
-async def test_a_reminder_claimed_elsewhere_is_left_alone(
-    scheduler: Scheduler,
-    services: Services,
+    store: Store,
+    hub: EventHub,
     clock: FakeClock,
     data_dir: Path,
     push_service: PushServiceDouble,
 ) -> None:
-    subscribe(services, push_service)
-    reminder = services.reminders.schedule("T", "M", None, clock.now)
-    rival = sqlite3.connect(data_dir / "pushdesk.db")
-    with rival:
-        rival.execute(
-            "UPDATE reminders SET status = 'sending', claimed_by = 'rival', "
-            "claimed_at = ? WHERE id = ?",
-            [to_db_time(clock.now), reminder.id],
-        )
-    rival.close()
+    subscribe(services, push_service, count=2)
+    services.reminders.schedule("T", "Once", None, clock.now)
+    other_store = Store.open(data_dir / "pushdesk.db")
+    rival = Scheduler(other_store, engine, hub, clock)
 
-    assert await scheduler.fire_due() == []
-    assert push_service.received == []
+    fired = scheduler.fire_due() + rival.fire_due()
+    await engine.drain()
+    other_store.close()
+
+    assert len(fired) == 1
+    assert len(push_service.received) == 2
 
 
 async def test_sent_event_carries_counts_and_time(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
     hub: EventHub,
     clock: FakeClock,
@@ -210,110 +144,18 @@ async def test_sent_event_carries_counts_and_time(
     hub.subscribe(lambda e: sent.append(e) if isinstance(e, ReminderSent) else None)
     reminder = services.reminders.schedule("Title", "Body", None, clock.now)
 
-    await scheduler.fire_due()
+    await run_due(scheduler, engine)
 
     assert sent == [
         ReminderSent(reminder.id, clock.now, "Title", "Body", delivered=2, total=2)
     ]
 
 
-async def test_run_loop_wakes_for_a_new_reminder_without_waiting_a_poll(
-    scheduler: Scheduler,
-    services: Services,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    subscribe(services, push_service)
-    slow = Scheduler(
-        scheduler._store,
-        scheduler._engine,
-        scheduler._hub,
-        clock,
-        poll_seconds=3600,
-    )
-    task = asyncio.create_task(slow.run())
-    try:
-        await asyncio.sleep(0)
-        services.reminders.schedule("T", "Now", None, clock.now)
-        slow.wake()
-
-        await push_service.wait_for(1, timeout=5)
-    finally:
-        task.cancel()
-
-
-async def test_abandoned_reminder_is_finished_without_sending_twice(
-    scheduler: Scheduler,
-    services: Services,
-    store: Store,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    first, second = subscribe(services, push_service, count=2)
-    reminder = services.reminders.schedule("T", "Half sent", None, clock.now)
-    store.reminders.claim(reminder.id, "me", clock.now)
-    [already] = [s for s in store.subscriptions.all() if s.endpoint == first.endpoint]
-    store.deliveries.record(reminder.id, already, Delivered(201), clock.now)
-
-    assert await scheduler.finish_abandoned() == []
-    clock.advance(seconds=61)
-
-    [report] = await scheduler.finish_abandoned()
-
-    assert [p.endpoint for p in push_service.received] == [second.endpoint]
-    assert (report.delivered, report.total) == (2, 2)
-    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
-    assert len(store.deliveries.for_reminder(reminder.id)) == 2
-
-
-async def test_stop_lets_the_reminder_being_sent_finish(
-    scheduler: Scheduler,
-    services: Services,
-    store: Store,
-    hub: EventHub,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    subscribe(services, push_service, count=3)
-    reminder = services.reminders.schedule("T", "M", None, clock.now)
-    claimed = asyncio.Event()
-    hub.subscribe(lambda _event: claimed.set())
-    task = asyncio.create_task(scheduler.run())
-    await asyncio.wait_for(claimed.wait(), timeout=10)
-    assert services.reminders.get(reminder.id).status is ReminderStatus.SENDING
-
-    scheduler.request_stop()
-    await asyncio.wait_for(task, timeout=10)
-
-    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
-    assert len(store.deliveries.for_reminder(reminder.id)) == 3
-
-
-async def test_a_live_claim_is_renewed_and_never_taken_over(
-    scheduler: Scheduler,
-    services: Services,
-    store: Store,
-    clock: FakeClock,
-    push_service: PushServiceDouble,
-) -> None:
-    subscribe(services, push_service)
-    reminder = services.reminders.schedule("T", "M", None, clock.now)
-    store.reminders.claim(reminder.id, "other-process", clock.now)
-
-    clock.advance(seconds=50)
-    store.reminders.keep_claim(reminder.id, "other-process", clock.now)
-    clock.advance(seconds=50)
-
-    assert await scheduler.finish_abandoned() == []
-    assert push_service.received == []
-    assert services.reminders.get(reminder.id).status is ReminderStatus.SENDING
-
-
 async def test_a_damaged_row_is_set_aside_and_the_rest_are_sent(
     scheduler: Scheduler,
+    engine: DeliveryEngine,
     services: Services,
     store: Store,
-    hub: EventHub,
     clock: FakeClock,
     data_dir: Path,
     push_service: PushServiceDouble,
@@ -322,18 +164,120 @@ async def test_a_damaged_row_is_set_aside_and_the_rest_are_sent(
     broken = sqlite3.connect(data_dir / "pushdesk.db")
     with broken:
         broken.execute(
-            "INSERT INTO reminders (title, message, due_at, status, created_at) "
-            "VALUES ('x', 'y', '2026-01-01T99:99', 'scheduled', 'never')"
+            "INSERT INTO reminders (title, message, due_at, status, created_at, "
+            "ttl, urgency) VALUES ('x', 'y', '2026-01-01T99:99', 'scheduled', "
+            "'never', 60, 'normal')"
         )
     broken.close()
     reminder = services.reminders.schedule("T", "Still works", None, clock.now)
-    task = asyncio.create_task(scheduler.run())
-    try:
-        [push] = await push_service.wait_for(1, timeout=10)
-    finally:
-        scheduler.request_stop()
-        await asyncio.wait_for(task, timeout=5)
 
-    assert push.json()["id"] == reminder.id
+    await run_due(scheduler, engine)
+
+    assert push_service.received[0].json()["id"] == reminder.id
     statuses = store.db.execute("SELECT status FROM reminders ORDER BY id").fetchall()
     assert statuses == [("failed",), ("sent",)]
+
+
+class TestDowntime:
+    """pushdesk stopped from 09:00 to 10:00."""
+
+    async def test_a_one_shot_due_at_0910_goes_out_once_late_and_the_recurring_once(
+        self,
+        scheduler: Scheduler,
+        engine: DeliveryEngine,
+        services: Services,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+    ) -> None:
+        subscribe(services, push_service)
+        nine = clock.now.replace(hour=9, minute=0)
+        clock.now = nine
+        one_shot = services.reminders.schedule(
+            "T", "At 9:10", None, nine + timedelta(minutes=10)
+        )
+        every = parse_rule("every 15m", "Europe/Berlin")
+        recurring = services.reminders.schedule(
+            "T", "Quarterly", None, nine + timedelta(minutes=15), repeat=every
+        )
+
+        clock.now = nine + timedelta(hours=1)
+        await run_due(scheduler, engine)
+        await run_due(scheduler, engine)
+
+        bodies = sorted(push.json()["body"] for push in push_service.received)
+        assert bodies == ["At 9:10", "Quarterly"]
+        late = services.reminders.get(one_shot.id)
+        assert (late.status, late.late) == (ReminderStatus.SENT, True)
+        again = services.reminders.get(recurring.id)
+        assert again.status is ReminderStatus.SCHEDULED
+        assert again.due_at == nine + timedelta(hours=1, minutes=15)
+
+    async def test_a_one_shot_older_than_the_maximum_lateness_is_missed(
+        self,
+        scheduler: Scheduler,
+        engine: DeliveryEngine,
+        services: Services,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+    ) -> None:
+        subscribe(services, push_service)
+        reminder = services.reminders.schedule("T", "Too late", None, clock.now)
+
+        clock.advance(hours=1, seconds=1)
+        await run_due(scheduler, engine)
+
+        assert services.reminders.get(reminder.id).status is ReminderStatus.MISSED
+        assert push_service.received == []
+
+
+class TestRecurrence:
+    async def test_daily_2100_berlin_follows_the_wall_clock_across_october_dst(
+        self,
+        scheduler: Scheduler,
+        engine: DeliveryEngine,
+        services: Services,
+        store: Store,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+    ) -> None:
+        subscribe(services, push_service)
+        clock.now = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+        first = datetime(2026, 10, 15, 19, 0, tzinfo=UTC)  # 21:00 CEST
+        services.reminders.schedule(
+            "T", "Evening", None, first, repeat=parse_rule("daily", "Europe/Berlin")
+        )
+
+        fired = []
+        for _ in range(12):
+            reminder = services.reminders.all()[0]
+            clock.now = reminder.due_at
+            await run_due(scheduler, engine)
+            fired.append(reminder.due_at)
+
+        assert datetime(2026, 10, 24, 19, 0, tzinfo=UTC) in fired
+        assert datetime(2026, 10, 26, 20, 0, tzinfo=UTC) in fired  # 21:00 CET
+        assert len(push_service.received) == 12
+        occurrences = store.db.execute(
+            "SELECT count(DISTINCT occurrence_at) FROM deliveries"
+        ).fetchone()[0]
+        assert occurrences == 12
+
+    async def test_send_now_on_a_repeating_reminder_keeps_its_schedule(
+        self,
+        scheduler: Scheduler,
+        engine: DeliveryEngine,
+        services: Services,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+    ) -> None:
+        subscribe(services, push_service)
+        due = clock.now + timedelta(hours=3)
+        reminder = services.reminders.schedule(
+            "T", "M", None, due, repeat=parse_rule("daily", "UTC")
+        )
+
+        services.reminders.send_now(reminder.id)
+        await run_due(scheduler, engine)
+
+        assert len(push_service.received) == 1
+        assert services.reminders.get(reminder.id).due_at == due

@@ -2,10 +2,11 @@ from datetime import timedelta
 
 import pytest
 
-from pushdesk.domain import ReminderDraft, ReminderStatus
+from pushdesk.domain import ReminderDraft, ReminderStatus, SubscriptionInput
 from pushdesk.errors import NotFound
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
+from tests.support.keys import AUTH, P256DH
 
 
 def draft(clock: FakeClock, **delay: float) -> ReminderDraft:
@@ -39,32 +40,80 @@ def test_due_lists_oldest_first_and_skips_other_states(
     assert [r.id for r in store.reminders.due(clock.now)] == [earlier.id, later.id]
 
 
-def test_claim_succeeds_once(store: Store, clock: FakeClock) -> None:
+def test_firing_queues_sends_and_succeeds_once(store: Store, clock: FakeClock) -> None:
     reminder = store.reminders.add(draft(clock), clock.now)
 
-    assert store.reminders.claim(reminder.id, "me", clock.now) is True
-    assert store.reminders.claim(reminder.id, "me", clock.now) is False
+    assert store.reminders.fire(reminder, [1, 2], clock.now, late=False, next_due=None)
+    assert not store.reminders.fire(
+        reminder, [1, 2], clock.now, late=False, next_due=None
+    )
+
     assert store.reminders.get(reminder.id).status is ReminderStatus.SENDING
+    assert store.sends.states(reminder.id) == {"pending": 2}
 
 
-def test_only_scheduled_reminders_can_be_cancelled(
+def test_firing_a_repeating_reminder_moves_it_to_its_next_time(
     store: Store, clock: FakeClock
 ) -> None:
     reminder = store.reminders.add(draft(clock), clock.now)
-    store.reminders.claim(reminder.id, "me", clock.now)
+    next_due = clock.now + timedelta(days=1)
+
+    store.reminders.fire(reminder, [1], clock.now, late=True, next_due=next_due)
+
+    moved = store.reminders.get(reminder.id)
+    assert (moved.status, moved.due_at, moved.late) == (
+        ReminderStatus.SCHEDULED,
+        next_due,
+        True,
+    )
+
+
+def test_cancel_stops_the_sends_still_waiting(store: Store, clock: FakeClock) -> None:
+    ids = [
+        store.subscriptions.upsert(
+            SubscriptionInput(f"https://push.example/{n}", P256DH, AUTH), clock.now
+        )[0].id
+        for n in range(3)
+    ]
+    reminder = store.reminders.add(draft(clock), clock.now)
+    store.reminders.fire(reminder, ids, clock.now, late=False, next_due=None)
+    store.sends.claim_ready("me", clock.now, limit=1)
+
+    assert store.reminders.cancel(reminder.id) is True
+
+    assert store.reminders.get(reminder.id).status is ReminderStatus.CANCELLED
+    assert store.sends.states(reminder.id) == {"cancelled": 2, "in_flight": 1}
+
+
+def test_finished_reminders_cannot_be_cancelled(store: Store, clock: FakeClock) -> None:
+    reminder = store.reminders.add(draft(clock), clock.now)
+    store.reminders.fire(reminder, [], clock.now, late=False, next_due=None)
+    store.reminders.finish(reminder.id, ReminderStatus.SENT, clock.now)
 
     assert store.reminders.cancel(reminder.id) is False
-    assert store.reminders.get(reminder.id).status is ReminderStatus.SENDING
 
 
 def test_finish_records_status_and_sent_time(store: Store, clock: FakeClock) -> None:
     reminder = store.reminders.add(draft(clock), clock.now)
+    store.reminders.fire(reminder, [], clock.now, late=False, next_due=None)
 
     store.reminders.finish(reminder.id, ReminderStatus.SENT, clock.advance(seconds=3))
 
     finished = store.reminders.get(reminder.id)
     assert finished.status is ReminderStatus.SENT
     assert finished.sent_at == clock.now
+
+
+def test_edit_only_while_scheduled(store: Store, clock: FakeClock) -> None:
+    reminder = store.reminders.add(draft(clock), clock.now)
+    changed = ReminderDraft("New", "Text", None, clock.now + timedelta(hours=2))
+
+    assert store.reminders.edit(reminder.id, changed) is True
+    assert store.reminders.get(reminder.id).title == "New"
+    store.reminders.fire(
+        store.reminders.get(reminder.id), [], clock.now, late=False, next_due=None
+    )
+    assert store.reminders.edit(reminder.id, changed) is False
 
 
 def test_next_due_ignores_reminders_that_are_not_scheduled(

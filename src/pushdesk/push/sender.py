@@ -1,99 +1,144 @@
-"""Send one encrypted push and say, as a typed Outcome, what became of it."""
+"""Send one encrypted push and say, as a typed Outcome, what became of it.
+
+Encryption is pywebpush's (RFC 8291); the VAPID token (RFC 8292) is signed once
+per push-service origin; the request goes over the one shared aiohttp session.
+Every answer a push service can give is classified here and nowhere else.
+"""
 
 import asyncio
-from typing import Any
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import aiohttp
-from pywebpush import WebPushException, webpush_async
 
-from pushdesk.domain import Delivered, Failed, Gone, Outcome, Subscription
+from pushdesk.clock import Clock
+from pushdesk.domain import (
+    CredentialsRefused,
+    Delivered,
+    Failed,
+    Gone,
+    Outcome,
+    Rejected,
+    RetryLater,
+    Subscription,
+    Urgency,
+)
 from pushdesk.log import PUSH
-from pushdesk.push.vapid import VapidKeys
+from pushdesk.push.encryption import encrypt
+from pushdesk.push.vapid import VapidKeys, VapidSigner
 
-DEFAULT_TTL_SECONDS = 24 * 60 * 60
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 class PushSender:
-    """Encrypts (RFC 8291) and signs (RFC 8292) pushes over one shared session."""
-
     def __init__(
         self,
         keys: VapidKeys,
         subject: str,
         session: aiohttp.ClientSession,
+        clock: Clock,
         *,
-        ttl: int = DEFAULT_TTL_SECONDS,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        self._keys = keys
-        self._subject = subject
+        self._signer = VapidSigner(keys, subject, clock)
         self._session = session
-        self._ttl = ttl
-        self._timeout = timeout
+        self._clock = clock
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, subscription: Subscription, payload: bytes) -> Outcome:
-        info: dict[str, Any] = {
-            "endpoint": subscription.endpoint,
-            "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+    async def send(
+        self,
+        subscription: Subscription,
+        payload: bytes,
+        *,
+        ttl: int,
+        urgency: Urgency = Urgency.NORMAL,
+        topic: str | None = None,
+    ) -> Outcome:
+        """Encrypt here and post; see ``post`` for sending a ready body."""
+        try:
+            body = encrypt(
+                subscription.endpoint, subscription.p256dh, subscription.auth, payload
+            )
+        except Exception as exc:  # unusable stored keys: that device's failure only
+            return _unencryptable(subscription, f"cannot encrypt: {type(exc).__name__}")
+        return await self.post(
+            subscription, body, ttl=ttl, urgency=urgency, topic=topic
+        )
+
+    async def post(
+        self,
+        subscription: Subscription,
+        body: bytes | str,
+        *,
+        ttl: int,
+        urgency: Urgency = Urgency.NORMAL,
+        topic: str | None = None,
+    ) -> Outcome:
+        """Post an encrypted body (or report the error text encryption gave)."""
+        if isinstance(body, str):
+            return _unencryptable(subscription, body)
+
+        headers = {
+            "Authorization": self._signer.authorization(subscription.origin),
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
+            "TTL": str(ttl),
+            "Urgency": urgency.value,
         }
-
-        # pywebpush writes aud and exp into the claims it is given, so each
-        # call gets a fresh dict; otherwise one audience leaks into the next.
-        claims: dict[str, str | int] = {"sub": self._subject}
+        if topic:
+            headers["Topic"] = topic
 
         try:
-            response = await webpush_async(
-                info,
-                data=payload,  # bytes are accepted as well as str
-                vapid_private_key=self._keys.vapid,
-                vapid_claims=claims,
-                ttl=self._ttl,
-                timeout=self._timeout,
-                aiohttp_session=self._session,
-            )
-        except WebPushException as exc:
-            return _rejected(subscription, exc)
+            async with self._session.post(
+                subscription.endpoint, data=body, headers=headers, timeout=self._timeout
+            ) as response:
+                await response.read()
+                return self._classify(subscription, response)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             reason = _describe(exc).replace(
                 subscription.endpoint, subscription.short_endpoint
             )
-            PUSH.warning("unable to reach %s: %s", subscription.short_endpoint, reason)
-            return Failed(None, reason)
-        except Exception as exc:
-            # Bad keys in a stored subscription make the encryption layer raise
-            # assorted errors; it is that device's failure, not the sender's.
-            PUSH.warning(
-                "unable to encrypt for %s: %s",
-                subscription.short_endpoint,
-                type(exc).__name__,
-            )
-            return Failed(None, f"cannot encrypt: {type(exc).__name__}")
+            PUSH.debug("unable to reach %s: %s", subscription.short_endpoint, reason)
+            return RetryLater(None, reason)
 
-        status = int(getattr(response, "status", 201))
-        PUSH.debug("push to %s answered %d", subscription.short_endpoint, status)
-        return Delivered(status)
+    def _classify(
+        self, subscription: Subscription, response: aiohttp.ClientResponse
+    ) -> Outcome:
+        status = response.status
+        reason = f"{status} {response.reason or ''}".strip()
+        if status in (200, 201, 202):
+            return Delivered(status)
+        if status in (404, 410):
+            PUSH.info("%s is gone (%d)", subscription.short_endpoint, status)
+            return Gone(status)
+        if status in (401, 403):
+            return CredentialsRefused(status, reason)
+        if status == 429 or status >= 500:
+            after = retry_after(response.headers.get("Retry-After"), self._clock())
+            return RetryLater(status, reason, after)
+        PUSH.warning("push to %s refused: %s", subscription.short_endpoint, reason)
+        return Rejected(status, reason)
 
 
-def _rejected(subscription: Subscription, exc: WebPushException) -> Outcome:
-    response = exc.response
-    if response is None:
-        # Raised before anything was sent: the stored keys are unusable.
-        PUSH.warning(
-            "unable to encrypt for %s: %s", subscription.short_endpoint, exc.message
-        )
-        return Failed(None, f"cannot encrypt: {exc.message}")
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max((moment - now).total_seconds(), 0.0)
 
-    status = getattr(response, "status", None)
-    if status in (404, 410):
-        PUSH.info("%s is gone (%s)", subscription.short_endpoint, status)
-        return Gone(int(status))
 
-    reason = getattr(response, "reason", None) or "rejected"
-    PUSH.warning(
-        "push to %s refused: %s %s", subscription.short_endpoint, status, reason
-    )
-    return Failed(status, f"{status} {reason}" if status else str(reason))
+def _unencryptable(subscription: Subscription, error: str) -> Outcome:
+    PUSH.warning("unable to encrypt for %s: %s", subscription.short_endpoint, error)
+    return Failed(None, error)
 
 
 def _describe(exc: BaseException) -> str:

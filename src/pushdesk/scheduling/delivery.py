@@ -1,46 +1,78 @@
-"""Fan one reminder out to every subscription and record what happened."""
+"""Work through the send queue: encrypt, post, classify, record, retry.
+
+Sends are claimed from the database a few at a time so that any number of
+devices fits in bounded memory, posted with a bounded number in flight over
+the one shared session, and settled in batches: one transaction records many
+outcomes. A process killed at any moment leaves its claimed sends behind; they
+are released after a lease and go out again, so only what was in flight can be
+sent twice and nothing is lost.
+"""
 
 import asyncio
-from dataclasses import dataclass
-from datetime import timedelta
+import contextlib
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from pushdesk.clock import Clock
 from pushdesk.domain import (
+    CredentialsRefused,
+    Delivered,
+    Failed,
     Gone,
     Outcome,
     Reminder,
     ReminderStatus,
+    RetryLater,
     Subscription,
-    outcome_name,
+    Urgency,
 )
-from pushdesk.events import EventHub, ReminderSent, SubscriptionsChanged
+from pushdesk.events import (
+    Alert,
+    EventHub,
+    ReminderChanged,
+    ReminderSent,
+    SubscriptionsChanged,
+)
 from pushdesk.log import SCHEDULER
 from pushdesk.push.payload import reminder_payload
+from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.store import Store
+from pushdesk.store.sends import SendJob, Settlement
 
 DEFAULT_CONCURRENCY = 64
 
-# How often a long fan-out renews its claim on the reminder; well inside
-# scheduler.CLAIM_LEASE, and longer than one push's timeout.
-CLAIM_RENEWAL = timedelta(seconds=15)
+# Each engine says it is alive this often; one silent for SILENCE is taken to
+# have died (kill -9, power cut) and its claimed sends are put back.
+HEARTBEAT = timedelta(seconds=2)
+SILENCE = timedelta(seconds=10)
+
+# Outcomes are written in batches of at most this many, or this often.
+SETTLE_BATCH = 256
+SETTLE_INTERVAL_SECONDS = 0.2
+
+# How often the queue is looked at when nothing wakes the engine: sends queued
+# by another process (the CLI's "send now", a second pushdesk) are seen by it.
+POLL_SECONDS = 1.0
+
+FINAL_STATE = {
+    Delivered: "delivered",
+    Gone: "gone",
+    CredentialsRefused: "refused",
+    Failed: "failed",
+}
 
 
 class Sender(Protocol):
-    async def send(self, subscription: Subscription, payload: bytes) -> Outcome: ...
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    reminder_id: int
-    status: ReminderStatus
-    delivered: int
-    gone: int
-    failed: int
-
-    @property
-    def total(self) -> int:
-        return self.delivered + self.gone + self.failed
+    async def send(
+        self,
+        subscription: Subscription,
+        payload: bytes,
+        *,
+        ttl: int,
+        urgency: Urgency = ...,
+        topic: str | None = ...,
+    ) -> Outcome: ...
 
 
 class DeliveryEngine:
@@ -52,105 +84,219 @@ class DeliveryEngine:
         clock: Clock,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
         self._hub = hub
         self._clock = clock
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._retry = retry or RetryPolicy()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._settled: list[Settlement] = []
+        self._payloads: dict[tuple[int, str], bytes] = {}
 
-    async def deliver(self, reminder: Reminder, owner: str) -> DeliveryReport:
-        """Send a claimed reminder to every subscription, then close it.
+        # Names this process in its claims, so that a second process on the
+        # same data can tell live claims from abandoned ones.
+        self.owner = uuid.uuid4().hex
+        self._last_beat = datetime.min.replace(tzinfo=UTC)
 
-        Subscriptions that already have an attempt recorded for this reminder
-        are skipped, so finishing an interrupted reminder sends nothing twice.
-        """
-        earlier = self._store.deliveries.for_reminder(reminder.id)
-        attempted = {d.subscription_id for d in earlier}
-        subscriptions = [
-            sub for sub in self._store.subscriptions.all() if sub.id not in attempted
-        ]
-        payload = reminder_payload(reminder)
-        claim = _Claim(self._store, reminder.id, owner, self._clock)
+    def wake(self) -> None:
+        self._wakeup.set()
 
-        outcomes = await asyncio.gather(
-            *(self._send_one(reminder, sub, payload, claim) for sub in subscriptions)
-        )
+    def request_stop(self) -> None:
+        """Finish the sends on the wire, record them, then leave ``run``."""
+        self._stopping = True
+        self._wakeup.set()
 
-        names = [d.outcome for d in earlier] + [outcome_name(o) for o in outcomes]
-        delivered = names.count("delivered")
-        gone = names.count("gone")
-        failed = len(names) - delivered - gone
+    async def run(self) -> None:
+        SCHEDULER.info("delivery started")
+        while not self._stopping:
+            try:
+                self._beat(force=True)
+                self.release_abandoned()
+                await self.drain()
+                self.finish_settled()
+                await self._sleep(self._seconds_to_next_retry())
+            except Exception:
+                SCHEDULER.exception(
+                    "unable to work through the send queue; trying again"
+                )
+                await self._sleep(POLL_SECONDS)
+        self._store.sends.retire(self.owner)
 
-        # A reminder with nobody to send to has still been sent; it failed only
-        # when there were devices and none of them took it.
-        status = ReminderStatus.SENT
-        if names and not delivered:
-            status = ReminderStatus.FAILED
-        sent_at = self._clock()
-        self._store.reminders.finish(reminder.id, status, sent_at)
-
-        SCHEDULER.info(
-            "reminder %d %s to %d of %d devices",
-            reminder.id,
-            "sent" if status is ReminderStatus.SENT else "failed",
-            delivered,
-            len(names),
-        )
-        if not names:
+    def release_abandoned(self) -> int:
+        released = self._store.sends.release_abandoned(self._clock() - SILENCE)
+        if released:
             SCHEDULER.warning(
-                "reminder %d reached nobody: no device is subscribed", reminder.id
+                "%d sends were left in flight by a pushdesk that stopped; "
+                "sending them again",
+                released,
             )
-        if gone:
+        return released
+
+    def _beat(self, *, force: bool = False) -> None:
+        now = self._clock()
+        if force or now - self._last_beat >= HEARTBEAT:
+            self._store.sends.heartbeat(self.owner, now)
+            self._last_beat = now
+
+    async def drain(self) -> int:
+        """Send everything whose time has come; return how many attempts were made."""
+        in_flight: set[asyncio.Task[None]] = set()
+        attempts = 0
+        last_settle = asyncio.get_running_loop().time()
+        while True:
+            self._beat()
+            room = self._concurrency - len(in_flight)
+            if not self._stopping and room >= max(1, self._concurrency // 4):
+                jobs = self._store.sends.claim_ready(self.owner, self._clock(), room)
+                for job in jobs:
+                    in_flight.add(asyncio.create_task(self._attempt(job)))
+                attempts += len(jobs)
+            if not in_flight:
+                break
+
+            _, in_flight = await asyncio.wait(
+                in_flight,
+                timeout=SETTLE_INTERVAL_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            now = asyncio.get_running_loop().time()
+            if (
+                len(self._settled) >= SETTLE_BATCH
+                or now - last_settle >= SETTLE_INTERVAL_SECONDS
+            ):
+                self._settle()
+                last_settle = now
+        self._settle()
+        return attempts
+
+    async def _attempt(self, job: SendJob) -> None:
+        reminder = job.reminder
+        outcome = await self._sender.send(
+            job.subscription,
+            self._payload(reminder),
+            ttl=reminder.ttl,
+            urgency=reminder.urgency,
+            topic=reminder.topic,
+        )
+        self._settled.append(self._settlement(job, outcome))
+
+    def _payload(self, reminder: Reminder) -> bytes:
+        # One encoding per reminder version, not per device.
+        key = (
+            reminder.id,
+            reminder.title + "\0" + reminder.message + "\0" + (reminder.url or ""),
+        )
+        if key not in self._payloads:
+            self._payloads[key] = reminder_payload(reminder)
+        return self._payloads[key]
+
+    def _settlement(self, job: SendJob, outcome: Outcome) -> Settlement:
+        now = self._clock()
+        if isinstance(outcome, RetryLater):
+            retry_at = self._retry.next_attempt(outcome, job.attempts + 1, now)
+            if retry_at is None:
+                return Settlement(job, outcome, "failed")
+            return Settlement(job, outcome, "pending", retry_at)
+        if isinstance(outcome, CredentialsRefused | Delivered | Gone | Failed):
+            return Settlement(job, outcome, FINAL_STATE[type(outcome)])
+        return Settlement(job, outcome, "rejected")
+
+    def _settle(self) -> None:
+        if not self._settled:
+            return
+        batch, self._settled = self._settled, []
+        now = self._clock()
+        self._store.sends.settle(batch, now)
+
+        if any(isinstance(s.outcome, Gone) for s in batch):
             self._hub.publish(SubscriptionsChanged())
+        for settlement in batch:
+            if isinstance(settlement.outcome, CredentialsRefused):
+                self._alert_refused(
+                    settlement.job.subscription, settlement.outcome, now
+                )
+        for reminder, occurrence_at in {
+            (s.job.reminder, s.job.occurrence_at) for s in batch
+        }:
+            self.finish_if_done(reminder, occurrence_at, now)
+
+    def _alert_refused(
+        self, subscription: Subscription, outcome: CredentialsRefused, now: datetime
+    ) -> None:
+        """One alert per push service, however many devices and reminders."""
+        key = f"credentials:{subscription.origin}"
+        message = (
+            f"{subscription.endpoint_host} refuses pushdesk's VAPID credentials "
+            f"({outcome.error}); its devices are flagged. Check the contact "
+            "(VAPID subject) and that the key file was not replaced."
+        )
+        if self._store.alerts.raise_once(key, message, now):
+            SCHEDULER.error("%s", message)
+            self._hub.publish(Alert(key, message))
+        self._hub.publish(SubscriptionsChanged())
+
+    def finish_settled(self) -> None:
+        """Close one-shots in ``sending`` with nothing left to go (no targets,
+        or sends settled by a process that stopped before closing them)."""
+        now = self._clock()
+        for reminder in self._store.reminders.sending():
+            self.finish_if_done(reminder, reminder.due_at, now)
+
+    def finish_if_done(
+        self, reminder: Reminder, occurrence_at: datetime, now: datetime
+    ) -> None:
+        """Close the occurrence once none of its sends is left to go."""
+        if self._store.sends.is_open(reminder.id, occurrence_at):
+            return
+
+        states = self._store.sends.states(reminder.id, occurrence_at)
+        delivered = states["delivered"]
+        failed = states["failed"] + states["rejected"] + states["refused"]
+        total = delivered + failed + states["gone"]
+        if failed == 0:
+            status = ReminderStatus.SENT
+        elif delivered:
+            status = ReminderStatus.PARTLY_SENT
+        else:
+            status = ReminderStatus.FAILED
+
+        if reminder.repeat is None and not self._store.reminders.finish(
+            reminder.id, status, now
+        ):
+            return  # cancelled while its last sends were on the wire
+        SCHEDULER.info(
+            "reminder %d %s: delivered to %d of %d devices",
+            reminder.id,
+            status.value.replace("_", " "),
+            delivered,
+            total,
+        )
+        if total == 0:
+            SCHEDULER.warning(
+                "reminder %d reached nobody: no device was targeted", reminder.id
+            )
+        self._hub.publish(ReminderChanged(reminder.id))
         self._hub.publish(
             ReminderSent(
-                id=reminder.id,
-                sent_at=sent_at,
-                title=reminder.title,
-                body=reminder.message,
-                delivered=delivered,
-                total=len(names),
+                reminder.id, now, reminder.title, reminder.message, delivered, total
             )
         )
-        return DeliveryReport(reminder.id, status, delivered, gone, failed)
 
-    async def _send_one(
-        self,
-        reminder: Reminder,
-        subscription: Subscription,
-        payload: bytes,
-        claim: "_Claim",
-    ) -> Outcome:
-        async with self._slots:
-            outcome = await self._sender.send(subscription, payload)
+    def _seconds_to_next_retry(self) -> float:
+        next_attempt = self._store.sends.next_attempt_at()
+        if next_attempt is None:
+            return POLL_SECONDS
+        return min(
+            POLL_SECONDS, max((next_attempt - self._clock()).total_seconds(), 0.0)
+        )
 
-        # Each attempt is written as soon as it is known, so a crash midway
-        # still leaves a record of every push that went out.
-        self._store.deliveries.record(reminder.id, subscription, outcome, self._clock())
-        claim.renew_if_due()
-        if isinstance(outcome, Gone):
-            self._store.subscriptions.delete(subscription.id)
-            SCHEDULER.info(
-                "subscription %s removed: the push service answered %d",
-                subscription.short_endpoint,
-                outcome.status,
-            )
-        return outcome
-
-
-class _Claim:
-    """Renews this process's claim on a reminder while its fan-out runs."""
-
-    def __init__(self, store: Store, reminder_id: int, owner: str, clock: Clock):
-        self._store = store
-        self._reminder_id = reminder_id
-        self._owner = owner
-        self._clock = clock
-        self._renewed_at = clock()
-
-    def renew_if_due(self) -> None:
-        now = self._clock()
-        if now - self._renewed_at >= CLAIM_RENEWAL:
-            self._store.reminders.keep_claim(self._reminder_id, self._owner, now)
-            self._renewed_at = now
+    async def _sleep(self, seconds: float) -> None:
+        self._wakeup.clear()
+        if self._stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)

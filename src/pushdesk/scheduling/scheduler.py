@@ -1,28 +1,40 @@
 """Fire reminders when they are due, to the second.
 
 What is due is read from the database each time, so reminders the CLI adds
-while pushdesk runs, and those that fell due while it was off, are seen.
+while pushdesk runs, and those that fell due while it was off, are seen. Firing
+an occurrence queues one send per targeted device in the same transaction
+that moves the reminder on; the delivery engine does the rest.
 """
 
 import asyncio
 import contextlib
-import uuid
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
+from pushdesk.domain import Reminder
 from pushdesk.events import EventHub, ReminderChanged
 from pushdesk.log import SCHEDULER
-from pushdesk.scheduling.delivery import DeliveryEngine, DeliveryReport
+from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.recurrence import (
+    Recurrence,
+    next_occurrence,
+    occurrences_between,
+)
 from pushdesk.store import Store
 
 # Another process may add a reminder at any moment; this bounds how long it
 # waits before the scheduler looks again.
 POLL_SECONDS = 1.0
 
-# A sending reminder whose owner has not renewed its claim for this long is
-# taken to be abandoned (a crash, a kill, a lost write) and is finished by
-# whoever sees it. The owner renews far more often: see delivery.CLAIM_RENEWAL.
-CLAIM_LEASE = timedelta(minutes=1)
+# A one-shot found this much past due at start (pushdesk was off) is missed,
+# not sent: "lunch is ready" three hours later helps nobody.
+DEFAULT_MAX_LATENESS = timedelta(hours=1)
+
+# Enough to tell "missed a few" from "missed many" in the log, cheaply.
+MAX_CATCH_UP = 1000
+
+# Later than this counts as late (worth a log line and a mark in the table).
+LATE_AFTER = timedelta(seconds=60)
 
 
 class Scheduler:
@@ -34,90 +46,120 @@ class Scheduler:
         clock: Clock,
         *,
         poll_seconds: float = POLL_SECONDS,
+        max_lateness: timedelta = DEFAULT_MAX_LATENESS,
     ) -> None:
         self._store = store
         self._engine = engine
         self._hub = hub
         self._clock = clock
         self._poll_seconds = poll_seconds
+        self.max_lateness = max_lateness
         self._wakeup = asyncio.Event()
         self._stopping = False
-
-        # Names this process in the claims it writes, so that a second process
-        # on the same data can tell a live claim from an abandoned one.
-        self.owner = uuid.uuid4().hex
 
     def wake(self) -> None:
         """Look again now: something was added or changed in this process."""
         self._wakeup.set()
 
-    async def fire_due(self) -> list[DeliveryReport]:
-        """Send every reminder due at the clock's now; return what was sent."""
-        now = self._clock()
-        reports = []
-        for reminder in self._store.reminders.due(now):
-            if self._stopping:
-                break
-            if not self._store.reminders.claim(reminder.id, self.owner, now):
-                continue
-            self._hub.publish(ReminderChanged(reminder.id))
-            lateness = (now - reminder.due_at).total_seconds()
-            if lateness > 60:
-                SCHEDULER.info("reminder %d is %d s late", reminder.id, lateness)
-            reports.append(await self._engine.deliver(reminder, self.owner))
-        return reports
-
     def request_stop(self) -> None:
-        """Finish the reminder being sent, if any, then leave ``run``."""
         self._stopping = True
         self._wakeup.set()
 
-    async def finish_abandoned(self) -> list[DeliveryReport]:
-        """Complete reminders whose sender stopped half way (crash, kill, error)."""
+    def fire_due(self) -> list[Reminder]:
+        """Fire every reminder due at the clock's now; return those fired."""
         now = self._clock()
-        stale_before = now - CLAIM_LEASE
-        reports = []
-        for reminder in self._store.reminders.abandoned(stale_before):
-            if not self._store.reminders.take_over(
-                reminder.id, self.owner, stale_before, now
-            ):
-                continue
-            SCHEDULER.warning(
-                "reminder %d was left half sent; finishing it", reminder.id
-            )
-            reports.append(await self._engine.deliver(reminder, self.owner))
-        return reports
+        fired = []
+        for reminder in self._store.reminders.due(now):
+            if self._stopping:
+                break
+            if self._fire(reminder, now):
+                fired.append(reminder)
+        if fired:
+            self._engine.wake()
+        return fired
 
     async def run(self) -> None:
-        """Fire due reminders until stopped."""
         SCHEDULER.info("scheduler started")
         while not self._stopping:
             try:
-                await self.finish_abandoned()
-                await self.fire_due()
-                await self._sleep_until_next()
+                self.fire_due()
+                await self._sleep(self._seconds_to_next_due())
             except Exception:
                 # One bad round (a locked database, a damaged row) must not end
                 # scheduling for the rest of the day.
                 SCHEDULER.exception("unable to fire due reminders; trying again")
                 await self._sleep(self._poll_seconds)
 
-    async def _sleep_until_next(self) -> None:
-        delay = self._poll_seconds
-        next_due = self._store.reminders.next_due_at()
-        if next_due is not None:
-            delay = min(delay, _seconds_until(next_due, self._clock()))
+    def _fire(self, reminder: Reminder, now: datetime) -> bool:
+        rule = Recurrence.from_text(reminder.repeat) if reminder.repeat else None
+        occurrence_at = reminder.due_at
+        next_due = None
+        if rule is not None:
+            # Occurrences missed while pushdesk was off go out once, as the
+            # latest of them; the rule then continues from the next one.
+            anchor = reminder.anchor_at or reminder.due_at
+            missed = occurrences_between(
+                rule, anchor, reminder.due_at, now, limit=MAX_CATCH_UP
+            )
+            if missed:
+                occurrence_at = missed[-1]
+                SCHEDULER.warning(
+                    "reminder %d missed %d occurrences while pushdesk was off; "
+                    "sending it once",
+                    reminder.id,
+                    len(missed),
+                )
+            next_due = next_occurrence(rule, anchor, now)
 
-        await self._sleep(delay)
+        lateness = now - occurrence_at
+
+        if rule is None and lateness > self.max_lateness:
+            if self._store.reminders.mark_missed(reminder):
+                SCHEDULER.warning(
+                    "reminder %d missed: due %s, %s ago, more than the %s allowed",
+                    reminder.id,
+                    reminder.due_at.isoformat(),
+                    _minutes(lateness),
+                    _minutes(self.max_lateness),
+                )
+                self._hub.publish(ReminderChanged(reminder.id))
+            return False
+
+        late = lateness > LATE_AFTER
+        targets = self._store.subscriptions.ids_for(reminder.target)
+        if not self._store.reminders.fire(
+            reminder,
+            targets,
+            now,
+            late=late,
+            next_due=next_due,
+            occurrence_at=occurrence_at,
+        ):
+            return False  # another process fired it first
+
+        if late:
+            SCHEDULER.warning("reminder %d is %s late", reminder.id, _minutes(lateness))
+        SCHEDULER.info("reminder %d fired for %d devices", reminder.id, len(targets))
+        self._hub.publish(ReminderChanged(reminder.id))
+        return True
+
+    def _seconds_to_next_due(self) -> float:
+        next_due = self._store.reminders.next_due_at()
+        if next_due is None:
+            return self._poll_seconds
+        until = (next_due - self._clock()).total_seconds()
+        return min(self._poll_seconds, max(until, 0.0))
 
     async def _sleep(self, seconds: float) -> None:
-        """Wait up to ``seconds``, or less if woken or stopped."""
         self._wakeup.clear()
         if self._stopping:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=max(seconds, 0.0))
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
 
 
-def _seconds_until(moment: datetime, now: datetime) -> float:
-    return (moment - now).total_seconds()
+def _minutes(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{seconds // 60} min"

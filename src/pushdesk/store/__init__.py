@@ -5,9 +5,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from pushdesk.store.alerts import AlertStore
 from pushdesk.store.db import data_version, open_database
 from pushdesk.store.deliveries import DeliveryStore
 from pushdesk.store.reminders import ReminderStore
+from pushdesk.store.sends import SendStore
 from pushdesk.store.settings import SettingsStore
 from pushdesk.store.subscriptions import SubscriptionStore
 
@@ -19,16 +21,21 @@ class Store:
     subscriptions: SubscriptionStore
     deliveries: DeliveryStore
     settings: SettingsStore
+    sends: SendStore
+    alerts: AlertStore
 
     @classmethod
     def open(cls, path: Path) -> "Store":
         db = open_database(path)
+        sends = SendStore(db)
         return cls(
             db=db,
-            reminders=ReminderStore(db),
+            reminders=ReminderStore(db, sends),
             subscriptions=SubscriptionStore(db),
             deliveries=DeliveryStore(db),
             settings=SettingsStore(db),
+            sends=sends,
+            alerts=AlertStore(db),
         )
 
     def data_version(self) -> int:

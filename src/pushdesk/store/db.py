@@ -55,7 +55,9 @@ def write(db: sqlite_utils.Database) -> Iterator[None]:
 
 @migrations()
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db.execute(
+    # Ids are never reused (AUTOINCREMENT), so an old delivery or send never
+    # points at a newer device or reminder.
+    db.executescript(
         """
         CREATE TABLE subscriptions (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -65,12 +67,22 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             label TEXT,
             user_agent TEXT,
             created_at TEXT NOT NULL,
-            last_seen_at TEXT NOT NULL
-        )
-        """
-    )
-    db.execute(
-        """
+            last_seen_at TEXT NOT NULL,
+            flag_reason TEXT
+        );
+
+        CREATE TABLE groups (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE
+        );
+
+        CREATE TABLE subscription_groups (
+            subscription_id INTEGER NOT NULL
+                REFERENCES subscriptions(id) ON DELETE CASCADE,
+            group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+            PRIMARY KEY (subscription_id, group_id)
+        );
+
         CREATE TABLE reminders (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             title TEXT NOT NULL,
@@ -80,33 +92,63 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             status TEXT NOT NULL,
             created_at TEXT NOT NULL,
             sent_at TEXT,
-            claimed_by TEXT,
-            claimed_at TEXT
-        )
-        """
-    )
-    db.execute("CREATE INDEX reminders_status_due ON reminders (status, due_at)")
+            target_groups TEXT NOT NULL DEFAULT '[]',
+            target_subscriptions TEXT NOT NULL DEFAULT '[]',
+            ttl INTEGER NOT NULL,
+            urgency TEXT NOT NULL,
+            repeat TEXT,
+            anchor_at TEXT,
+            late INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX reminders_status_due ON reminders (status, due_at);
 
-    # Deliveries outlive the subscription they went to (a 410 deletes it), so
-    # subscription_id is a plain number and the host is kept beside it. Ids
-    # are never reused (AUTOINCREMENT), so an old delivery never points at a
-    # newer device.
-    db.execute(
-        """
+        -- The work queue: one row per occurrence of a reminder and targeted
+        -- subscription. Written in the same transaction that fires the
+        -- occurrence, so a crash never loses a device; a row is in_flight
+        -- only while a request for it may be on the wire.
+        CREATE TABLE sends (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            reminder_id INTEGER NOT NULL REFERENCES reminders(id),
+            occurrence_at TEXT NOT NULL,
+            subscription_id INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_by TEXT,
+            claimed_at TEXT,
+            UNIQUE (reminder_id, occurrence_at, subscription_id)
+        );
+        CREATE INDEX sends_ready ON sends (state, next_attempt_at);
+
+        -- Deliveries outlive the subscription they went to (a 410 deletes
+        -- it), so subscription_id is a plain number with the host beside it.
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             reminder_id INTEGER NOT NULL REFERENCES reminders(id),
+            occurrence_at TEXT,
             subscription_id INTEGER NOT NULL,
             endpoint_host TEXT NOT NULL,
             outcome TEXT NOT NULL,
             status_code INTEGER,
             error TEXT,
             attempted_at TEXT NOT NULL
-        )
+        );
+        CREATE INDEX deliveries_reminder ON deliveries (reminder_id);
+
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        -- Every running pushdesk says here that it is alive; sends claimed by
+        -- one that stopped saying so are put back in the queue.
+        CREATE TABLE workers (owner TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+
+        -- Problems the operator must hear about once, not once per push.
+        CREATE TABLE alerts (
+            key TEXT PRIMARY KEY,
+            message TEXT NOT NULL,
+            raised_at TEXT NOT NULL
+        );
         """
     )
-    db.execute("CREATE INDEX deliveries_reminder ON deliveries (reminder_id)")
-    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
 def open_database(path: Path) -> sqlite_utils.Database:

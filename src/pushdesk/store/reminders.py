@@ -1,5 +1,6 @@
 """Persistence of reminders. What is due is always a query, never a timer."""
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -9,48 +10,62 @@ from pushdesk.domain import Reminder, ReminderDraft, ReminderStatus
 from pushdesk.errors import NotFound
 from pushdesk.log import STORE
 from pushdesk.store.db import from_db_time, to_db_time, write
+from pushdesk.store.rows import reminder_from_row
+from pushdesk.store.sends import SendStore
 
 
-def _reminder(row: dict[str, Any]) -> Reminder:
-    return Reminder(
-        id=row["id"],
-        title=row["title"],
-        message=row["message"],
-        url=row["url"],
-        due_at=from_db_time(row["due_at"]),
-        status=ReminderStatus(row["status"]),
-        created_at=from_db_time(row["created_at"]),
-        sent_at=from_db_time(row["sent_at"]) if row["sent_at"] else None,
-    )
+def _columns(draft: ReminderDraft) -> dict[str, Any]:
+    return {
+        "title": draft.title,
+        "message": draft.message,
+        "url": draft.url,
+        "due_at": to_db_time(draft.due_at),
+        "target_groups": json.dumps(list(draft.target.groups)),
+        "target_subscriptions": json.dumps(list(draft.target.subscription_ids)),
+        "ttl": draft.ttl,
+        "urgency": draft.urgency.value,
+        "repeat": draft.repeat,
+        "anchor_at": to_db_time(draft.due_at),
+    }
 
 
 class ReminderStore:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, sends: SendStore) -> None:
         self._db = db
         self._table = db.table("reminders")
+        self._sends = sends
 
     def add(self, draft: ReminderDraft, now: datetime) -> Reminder:
         with write(self._db):
-            row_id = self._table.insert(
-                {
-                    "title": draft.title,
-                    "message": draft.message,
-                    "url": draft.url,
-                    "due_at": to_db_time(draft.due_at),
-                    "status": ReminderStatus.SCHEDULED.value,
-                    "created_at": to_db_time(now),
-                }
-            ).last_pk
+            values = _columns(draft) | {
+                "status": ReminderStatus.SCHEDULED.value,
+                "created_at": to_db_time(now),
+            }
+            row_id = self._table.insert(values).last_pk
         return self.get(int(row_id or 0))
+
+    def edit(self, reminder_id: int, draft: ReminderDraft) -> bool:
+        """Replace what a scheduled reminder says and when; False if it moved on."""
+        with write(self._db):
+            columns = _columns(draft)
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            cursor = self._db.execute(
+                f"UPDATE reminders SET {assignments} WHERE id = ? AND status = ?",
+                [*columns.values(), reminder_id, ReminderStatus.SCHEDULED.value],
+            )
+        return cursor.rowcount == 1
 
     def get(self, reminder_id: int) -> Reminder:
         rows = list(self._table.rows_where("id = ?", [reminder_id]))
         if not rows:
             raise NotFound(f"There is no reminder {reminder_id}.")
-        return _reminder(rows[0])
+        return reminder_from_row(rows[0])
 
     def all(self) -> list[Reminder]:
-        return [_reminder(row) for row in self._table.rows_where(order_by="due_at, id")]
+        return [
+            reminder_from_row(row)
+            for row in self._table.rows_where(order_by="due_at, id")
+        ]
 
     def due(self, now: datetime) -> list[Reminder]:
         rows = self._table.rows_where(
@@ -61,12 +76,122 @@ class ReminderStore:
         due = []
         for row in list(rows):
             try:
-                due.append(_reminder(row))
+                due.append(reminder_from_row(row))
             except (ValueError, TypeError):
                 # A row edited by hand into nonsense must not hold up the
                 # reminders behind it, round after round.
                 self._set_failed(row["id"])
         return due
+
+    def sending(self) -> list[Reminder]:
+        rows = self._table.rows_where("status = ?", [ReminderStatus.SENDING.value])
+        return [reminder_from_row(row) for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        row = self._db.execute(
+            "SELECT min(due_at) FROM reminders WHERE status = ?",
+            [ReminderStatus.SCHEDULED.value],
+        ).fetchone()
+        return from_db_time(row[0]) if row[0] else None
+
+    def fire(
+        self,
+        reminder: Reminder,
+        subscription_ids: list[int],
+        now: datetime,
+        *,
+        late: bool,
+        next_due: datetime | None,
+        occurrence_at: datetime | None = None,
+    ) -> bool:
+        """Fire the reminder's occurrence at ``reminder.due_at``: queue one send
+        per subscription and move the reminder on, in one transaction.
+
+        A one-shot becomes ``sending``; a repeating one is rescheduled to
+        ``next_due``. False (and nothing written) if another process fired it
+        first: the conditional update is the claim.
+        """
+        with write(self._db):
+            if next_due is None:
+                changes = "status = ?, late = ?"
+                values: list[Any] = [ReminderStatus.SENDING.value, int(late)]
+            else:
+                changes = "due_at = ?, late = ?, sent_at = ?"
+                values = [to_db_time(next_due), int(late), to_db_time(now)]
+            cursor = self._db.execute(
+                f"UPDATE reminders SET {changes} "
+                "WHERE id = ? AND status = ? AND due_at = ?",
+                [
+                    *values,
+                    reminder.id,
+                    ReminderStatus.SCHEDULED.value,
+                    to_db_time(reminder.due_at),
+                ],
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._sends.queue(
+                reminder.id, occurrence_at or reminder.due_at, subscription_ids, now
+            )
+        return True
+
+    def send_now(
+        self, reminder: Reminder, subscription_ids: list[int], now: datetime
+    ) -> bool:
+        """An extra occurrence right away; a repeating reminder keeps its schedule."""
+        if reminder.repeat is None:
+            return self.fire(reminder, subscription_ids, now, late=False, next_due=None)
+        with write(self._db):
+            if self.get(reminder.id).status is not ReminderStatus.SCHEDULED:
+                return False
+            self._sends.queue(reminder.id, now, subscription_ids, now)
+        return True
+
+    def mark_missed(self, reminder: Reminder) -> bool:
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE reminders SET status = ? WHERE id = ? AND status = ? "
+                "AND due_at = ?",
+                [
+                    ReminderStatus.MISSED.value,
+                    reminder.id,
+                    ReminderStatus.SCHEDULED.value,
+                    to_db_time(reminder.due_at),
+                ],
+            )
+        return cursor.rowcount == 1
+
+    def cancel(self, reminder_id: int) -> bool:
+        """Cancel a scheduled reminder, or the sends still to go of one in flight."""
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE reminders SET status = ? WHERE id = ? AND status IN (?, ?)",
+                [
+                    ReminderStatus.CANCELLED.value,
+                    reminder_id,
+                    ReminderStatus.SCHEDULED.value,
+                    ReminderStatus.SENDING.value,
+                ],
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._sends.cancel_waiting(reminder_id)
+        return True
+
+    def finish(self, reminder_id: int, status: ReminderStatus, now: datetime) -> bool:
+        """Close a one-shot after its sends settled; False if it was cancelled."""
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE reminders SET status = ?, sent_at = ? "
+                "WHERE id = ? AND status = ?",
+                [
+                    status.value,
+                    to_db_time(now),
+                    reminder_id,
+                    ReminderStatus.SENDING.value,
+                ],
+            )
+        return cursor.rowcount == 1
 
     def _set_failed(self, reminder_id: int) -> None:
         STORE.error(
@@ -77,88 +202,3 @@ class ReminderStore:
                 "UPDATE reminders SET status = ? WHERE id = ?",
                 [ReminderStatus.FAILED.value, reminder_id],
             )
-
-    def next_due_at(self) -> datetime | None:
-        row = self._db.execute(
-            "SELECT min(due_at) FROM reminders WHERE status = ?",
-            [ReminderStatus.SCHEDULED.value],
-        ).fetchone()
-        return from_db_time(row[0]) if row[0] else None
-
-    def claim(self, reminder_id: int, owner: str, now: datetime) -> bool:
-        """Move a scheduled reminder to sending; False if someone else got it.
-
-        The conditional update is what keeps two processes on one data
-        directory (the app and ``serve``) from sending the same reminder.
-        """
-        with write(self._db):
-            cursor = self._db.execute(
-                "UPDATE reminders SET status = ?, claimed_by = ?, claimed_at = ? "
-                "WHERE id = ? AND status = ?",
-                [
-                    ReminderStatus.SENDING.value,
-                    owner,
-                    to_db_time(now),
-                    reminder_id,
-                    ReminderStatus.SCHEDULED.value,
-                ],
-            )
-        return cursor.rowcount == 1
-
-    def keep_claim(self, reminder_id: int, owner: str, now: datetime) -> None:
-        """Say that ``owner`` is still sending, so nobody takes the reminder over."""
-        with write(self._db):
-            self._db.execute(
-                "UPDATE reminders SET claimed_at = ? WHERE id = ? AND claimed_by = ?",
-                [to_db_time(now), reminder_id, owner],
-            )
-
-    def abandoned(self, stale_before: datetime) -> list[Reminder]:
-        """Reminders left in ``sending`` by a process that stopped keeping them."""
-        rows = self._table.rows_where(
-            "status = ? AND (claimed_at IS NULL OR claimed_at < ?)",
-            [ReminderStatus.SENDING.value, to_db_time(stale_before)],
-            order_by="due_at, id",
-        )
-        return [_reminder(row) for row in rows]
-
-    def take_over(
-        self, reminder_id: int, owner: str, stale_before: datetime, now: datetime
-    ) -> bool:
-        """Claim an abandoned reminder; False if its owner is alive after all."""
-        with write(self._db):
-            cursor = self._db.execute(
-                "UPDATE reminders SET claimed_by = ?, claimed_at = ? "
-                "WHERE id = ? AND status = ? "
-                "AND (claimed_at IS NULL OR claimed_at < ?)",
-                [
-                    owner,
-                    to_db_time(now),
-                    reminder_id,
-                    ReminderStatus.SENDING.value,
-                    to_db_time(stale_before),
-                ],
-            )
-        return cursor.rowcount == 1
-
-    def cancel(self, reminder_id: int) -> bool:
-        return self._transition(
-            reminder_id, ReminderStatus.SCHEDULED, ReminderStatus.CANCELLED
-        )
-
-    def finish(self, reminder_id: int, status: ReminderStatus, now: datetime) -> None:
-        with write(self._db):
-            self._db.execute(
-                "UPDATE reminders SET status = ?, sent_at = ? WHERE id = ?",
-                [status.value, to_db_time(now), reminder_id],
-            )
-
-    def _transition(
-        self, reminder_id: int, old: ReminderStatus, new: ReminderStatus
-    ) -> bool:
-        with write(self._db):
-            cursor = self._db.execute(
-                "UPDATE reminders SET status = ? WHERE id = ? AND status = ?",
-                [new.value, reminder_id, old.value],
-            )
-        return cursor.rowcount == 1

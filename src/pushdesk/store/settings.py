@@ -5,6 +5,7 @@ import sqlite_utils
 from pushdesk.store.db import write
 
 VAPID_SUBJECT = "vapid_subject"
+MAX_LATENESS = "max_lateness_seconds"
 
 
 class SettingsStore:

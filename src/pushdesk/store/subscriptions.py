@@ -1,25 +1,23 @@
-"""Persistence of push subscriptions: one row per endpoint."""
+"""Persistence of push subscriptions (one row per endpoint) and their groups."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from pushdesk.domain import Subscription, SubscriptionInput
-from pushdesk.store.db import from_db_time, to_db_time, write
+from pushdesk.domain import Subscription, SubscriptionInput, Target
+from pushdesk.errors import InvalidInput
+from pushdesk.store.db import to_db_time, write
+from pushdesk.store.rows import subscription_from_row
 
-
-def _subscription(row: dict[str, Any]) -> Subscription:
-    return Subscription(
-        id=row["id"],
-        endpoint=row["endpoint"],
-        p256dh=row["p256dh"],
-        auth=row["auth"],
-        label=row["label"],
-        user_agent=row["user_agent"],
-        created_at=from_db_time(row["created_at"]),
-        last_seen_at=from_db_time(row["last_seen_at"]),
-    )
+_SELECT = """
+    SELECT subscriptions.*, group_concat(groups.name) AS groups
+    FROM subscriptions
+    LEFT JOIN subscription_groups
+        ON subscription_groups.subscription_id = subscriptions.id
+    LEFT JOIN groups ON groups.id = subscription_groups.group_id
+"""
 
 
 class SubscriptionStore:
@@ -28,9 +26,15 @@ class SubscriptionStore:
         self._table = db.table("subscriptions")
 
     def upsert(
-        self, subscription: SubscriptionInput, now: datetime
+        self,
+        subscription: SubscriptionInput,
+        now: datetime,
+        groups: Iterable[str] | None = None,
     ) -> tuple[Subscription, bool]:
-        """Store or refresh by endpoint. Returns the row and whether it is new."""
+        """Store or refresh by endpoint. Returns the row and whether it is new.
+
+        ``groups``, when given, replaces the device's groups.
+        """
         with write(self._db):
             existing = self.find(subscription.endpoint)
             values: dict[str, Any] = {
@@ -52,20 +56,79 @@ class SubscriptionStore:
             else:
                 row_id = existing.id
                 self._table.update(row_id, values)
+            if groups is not None:
+                self.set_groups(row_id, groups)
         stored = self.get(row_id)
         assert stored is not None
         return stored, existing is None
 
+    def set_groups(self, subscription_id: int, names: Iterable[str]) -> None:
+        with write(self._db):
+            self._db.execute(
+                "DELETE FROM subscription_groups WHERE subscription_id = ?",
+                [subscription_id],
+            )
+            for name in names:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO groups (name) VALUES (?)", [name]
+                )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO subscription_groups "
+                    "SELECT ?, id FROM groups WHERE name = ?",
+                    [subscription_id, name],
+                )
+
     def get(self, subscription_id: int) -> Subscription | None:
-        rows = list(self._table.rows_where("id = ?", [subscription_id]))
-        return _subscription(rows[0]) if rows else None
+        found = self._select("WHERE subscriptions.id = ?", [subscription_id])
+        return found[0] if found else None
 
     def find(self, endpoint: str) -> Subscription | None:
-        rows = list(self._table.rows_where("endpoint = ?", [endpoint]))
-        return _subscription(rows[0]) if rows else None
+        found = self._select("WHERE subscriptions.endpoint = ?", [endpoint])
+        return found[0] if found else None
 
     def all(self) -> list[Subscription]:
-        return [_subscription(row) for row in self._table.rows_where(order_by="id")]
+        return self._select("", [])
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM subscriptions").fetchone()[0])
+
+    def group_names(self) -> list[str]:
+        rows = self._db.execute("SELECT name FROM groups ORDER BY name").fetchall()
+        return [row[0] for row in rows]
+
+    def ids_for(self, target: Target) -> list[int]:
+        """The devices a reminder with this target goes to, right now."""
+        if target.everyone:
+            rows = self._db.execute("SELECT id FROM subscriptions ORDER BY id")
+            return [row[0] for row in rows.fetchall()]
+
+        chosen = set(target.subscription_ids)
+        if target.groups:
+            marks = ",".join("?" * len(target.groups))
+            rows = self._db.execute(
+                "SELECT subscription_id FROM subscription_groups "
+                f"JOIN groups ON groups.id = group_id WHERE groups.name IN ({marks})",
+                list(target.groups),
+            )
+            chosen.update(row[0] for row in rows.fetchall())
+        existing = {row[0] for row in self._db.execute("SELECT id FROM subscriptions")}
+        return sorted(chosen & existing)
+
+    def check_target(self, target: Target) -> None:
+        """Refuse groups and devices that do not exist, naming them."""
+        unknown_groups = sorted(
+            {g.lower() for g in target.groups} - {g.lower() for g in self.group_names()}
+        )
+        if unknown_groups:
+            raise InvalidInput(
+                f"There is no group {', '.join(unknown_groups)}.", "target"
+            )
+        existing = {row[0] for row in self._db.execute("SELECT id FROM subscriptions")}
+        missing = sorted(set(target.subscription_ids) - existing)
+        if missing:
+            raise InvalidInput(
+                f"There is no device {', '.join(map(str, missing))}.", "target"
+            )
 
     def delete(self, subscription_id: int) -> bool:
         with write(self._db):
@@ -80,3 +143,14 @@ class SubscriptionStore:
             if found is not None:
                 self._db.execute("DELETE FROM subscriptions WHERE id = ?", [found.id])
         return found
+
+    def _select(self, where: str, values: list[Any]) -> list[Subscription]:
+        cursor = self._db.execute(
+            f"{_SELECT} {where} GROUP BY subscriptions.id ORDER BY subscriptions.id",
+            values,
+        )
+        names = [column[0] for column in cursor.description]
+        return [
+            subscription_from_row(dict(zip(names, row, strict=True)))
+            for row in cursor.fetchall()
+        ]

@@ -16,8 +16,10 @@ STATUS_COLOURS = {
     ReminderStatus.SCHEDULED: QColor("#1e5aa8"),
     ReminderStatus.SENDING: QColor("#b26a00"),
     ReminderStatus.SENT: QColor("#2e7d32"),
+    ReminderStatus.PARTLY_SENT: QColor("#b26a00"),
     ReminderStatus.FAILED: QColor("#c62828"),
     ReminderStatus.CANCELLED: QColor("#757575"),
+    ReminderStatus.MISSED: QColor("#8e24aa"),
 }
 
 
@@ -87,7 +89,7 @@ class RemindersModel(ListTableModel[Reminder]):
         Column[Reminder]("Due", lambda r: local_time(r.due_at)),
         Column[Reminder]("Title", lambda r: r.title),
         Column[Reminder]("Message", lambda r: " ".join(r.message.split())),
-        Column[Reminder]("Status", lambda r: r.status.value),
+        Column[Reminder]("Status", lambda r: r.status.value.replace("_", " ")),
         Column[Reminder]("Sent", lambda r: local_time(r.sent_at)),
     )
 

@@ -1,0 +1,27 @@
+"""RFC 8291 message encryption, done by pywebpush and http_ece.
+
+Kept to plain functions of picklable values so that a worker process can run
+them: encryption is the CPU-bound part of a fan-out.
+"""
+
+from pywebpush import WebPusher
+
+
+def encrypt(endpoint: str, p256dh: str, auth: str, payload: bytes) -> bytes:
+    """The aes128gcm body for one subscription (a fresh ephemeral key each time)."""
+    pusher = WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+    body: bytes = pusher.encode(payload, "aes128gcm")["body"]
+    return body
+
+
+def encrypt_many(
+    items: list[tuple[str, str, str]], payload: bytes
+) -> list[bytes | str]:
+    """Encrypt one payload for many subscriptions; a failure is its error text."""
+    bodies: list[bytes | str] = []
+    for endpoint, p256dh, auth in items:
+        try:
+            bodies.append(encrypt(endpoint, p256dh, auth, payload))
+        except Exception as exc:  # keys that cannot be used fail that device only
+            bodies.append(f"cannot encrypt: {type(exc).__name__}")
+    return bodies
