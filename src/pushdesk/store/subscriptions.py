@@ -116,9 +116,8 @@ class SubscriptionStore:
 
     def check_target(self, target: Target) -> None:
         """Refuse groups and devices that do not exist, naming them."""
-        unknown_groups = sorted(
-            {g.lower() for g in target.groups} - {g.lower() for g in self.group_names()}
-        )
+        known = {name.lower() for name in self.group_names()}
+        unknown_groups = [g for g in target.groups if g.lower() not in known]
         if unknown_groups:
             raise InvalidInput(
                 f"There is no group {', '.join(unknown_groups)}.", "target"
