@@ -9,6 +9,7 @@ from pushdesk import __version__
 from pushdesk.cli import main, parse_duration
 from pushdesk.config import DATA_DIR_ENV, resolve_data_dir
 from pushdesk.store import Store
+from tests.support.keys import AUTH, P256DH
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -352,3 +353,137 @@ def test_a_damaged_database_is_one_sentence(
     assert code == 1
     assert "database" in err
     assert "Traceback" not in err
+
+
+def test_remind_with_targets_options_and_a_repeat_rule(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    devices = tmp_path / "devices.jsonl"
+    devices.write_text(
+        json.dumps(
+            {
+                "endpoint": "https://fcm.googleapis.com/fcm/send/one",
+                "keys": {"p256dh": P256DH, "auth": AUTH},
+                "groups": ["Kitchen"],
+            }
+        )
+        + "\n"
+    )
+    run(capsys, "subscribers", "import", str(devices), "--data-dir", str(data_dir))
+
+    code, _out, err = run(
+        capsys,
+        "remind",
+        "Lunch",
+        "--in",
+        "1h",
+        "--to",
+        "kitchen",
+        "--to-subscription",
+        "1",
+        "--ttl",
+        "10m",
+        "--urgency",
+        "high",
+        "--repeat",
+        "weekdays",
+        "--tz",
+        "Europe/Berlin",
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert code == 0, err
+    _, listing, _ = run(capsys, "reminders", "--json", "--data-dir", str(data_dir))
+    [row] = json.loads(listing)
+    assert row["target"] == {"groups": ["kitchen"], "subscriptions": [1]}
+    assert (row["ttl"], row["urgency"]) == (600, "high")
+    assert "Europe/Berlin" in row["repeat"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--to", "nobody"], "There is no group nobody."),
+        (["--to-subscription", "9"], "There is no device 9."),
+        (["--repeat", "sometimes"], "is not a repeat rule"),
+        (["--repeat", "daily", "--tz", "Mars/Olympus"], "Mars/Olympus"),
+        (["--tz", "UTC"], "--tz goes with --repeat."),
+    ],
+)
+def test_remind_refuses_targets_and_rules_it_cannot_honour(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
+) -> None:
+    code, _, err = run(
+        capsys, "remind", "x", "--in", "5m", *argv, "--data-dir", str(data_dir)
+    )
+
+    assert code == 1
+    assert message in err
+
+
+def test_import_reports_added_updated_and_rejected_and_export_round_trips(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    good = {
+        "endpoint": "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "expirationTime": None,
+        "keys": {"p256dh": P256DH, "auth": AUTH},
+        "label": "Anna",
+        "groups": ["Office", "office", "Night shift"],
+    }
+    bad = good | {"endpoint": "http://insecure.example/x"}
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps([good, good | {"label": "Anna 2"}, bad, {"x": 1}]))
+
+    code, out, err = run(
+        capsys, "subscribers", "import", str(source), "--data-dir", str(data_dir)
+    )
+
+    assert code == 1  # something was rejected
+    assert out == "1 added, 1 updated, 2 rejected\n"
+    assert "item 3: endpoint must be an https URL." in err
+    assert "item 4: endpoint is missing." in err
+
+    exported = tmp_path / "out.json"
+    code, _, _ = run(
+        capsys,
+        "subscribers",
+        "export",
+        "--output",
+        str(exported),
+        "--data-dir",
+        str(data_dir),
+    )
+    assert code == 0
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o600
+    [device] = json.loads(exported.read_text())
+    assert device["label"] == "Anna 2"
+    assert device["groups"] == ["Night shift", "Office"]
+    assert device["keys"] == good["keys"]
+
+    fresh = tmp_path / "fresh"
+    code, out, _ = run(
+        capsys, "subscribers", "import", str(exported), "--data-dir", str(fresh)
+    )
+    assert (code, out) == (0, "1 added, 0 updated, 0 rejected\n")
+
+
+def test_import_reads_json_lines_and_reports_broken_lines(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    line = json.dumps(
+        {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/x",
+            "keys": {"p256dh": P256DH, "auth": AUTH},
+        }
+    )
+    source = tmp_path / "in.jsonl"
+    source.write_text(f"{line}\n{{broken\n\n")
+
+    _code, out, err = run(
+        capsys, "subscribers", "import", str(source), "--data-dir", str(data_dir)
+    )
+
+    assert out == "1 added, 0 updated, 1 rejected\n"
+    assert "line 2: not valid JSON" in err

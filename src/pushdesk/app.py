@@ -6,6 +6,9 @@ adds a window on top, so nothing here needs a display.
 
 import asyncio
 import contextlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,6 +19,7 @@ from pushdesk.config import Config
 from pushdesk.errors import StartupError
 from pushdesk.events import Event, EventHub, ReminderChanged
 from pushdesk.log import APP
+from pushdesk.push.encryption import encrypt_many
 from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
 from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, DeliveryEngine
@@ -25,6 +29,9 @@ from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.store.settings import MAX_LATENESS, VAPID_SUBJECT
 from pushdesk.validation import check_vapid_subject
+
+# One core stays with the event loop (HTTP, SQLite, the window).
+ENCRYPTION_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 
 # Longer than one push's timeout, so an orderly stop never cuts a send short.
 SHUTDOWN_GRACE_SECONDS = DEFAULT_TIMEOUT_SECONDS + 5
@@ -53,6 +60,7 @@ class Runtime:
         self.keys: VapidKeys = load_or_create(self.config.vapid_key_path)
         self.services = Services(self.store, self.hub, self.clock)
         self._session: aiohttp.ClientSession | None = None
+        self._executor: ProcessPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.scheduler: Scheduler | None = None
         self.engine: DeliveryEngine | None = None
@@ -88,7 +96,18 @@ class Runtime:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=DEFAULT_CONCURRENCY)
         )
-        sender = PushSender(self.keys, subject, self._session, self.clock)
+        # Encryption is the CPU-bound part of a fan-out: a worker process puts
+        # it on another core and keeps the window and server responsive.
+        self._executor = ProcessPoolExecutor(
+            max_workers=ENCRYPTION_WORKERS,
+            mp_context=multiprocessing.get_context("spawn"),
+        )
+        await asyncio.get_running_loop().run_in_executor(
+            self._executor, encrypt_many, [], b""
+        )
+        sender = PushSender(
+            self.keys, subject, self._session, self.clock, executor=self._executor
+        )
         self.engine = DeliveryEngine(self.store, sender, self.hub, self.clock)
         self.scheduler = Scheduler(
             self.store,
@@ -138,5 +157,7 @@ class Runtime:
                     )
         if self._session is not None:
             await self._session.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
         self.store.close()
         APP.info("pushdesk stopped")

@@ -197,17 +197,18 @@ class SubscriptionService:
         """Add or update every valid item; report the others with the reason."""
         report = ImportReport()
         now = self._clock()
-        for item in read_items(text):
-            try:
-                subscription, groups = check_item(item, allowed_origins)
-            except InvalidInput as exc:
-                report.rejected.append((item.where, str(exc)))
-                continue
-            _, created = self._store.subscriptions.upsert(subscription, now, groups)
-            if created:
-                report.added += 1
-            else:
-                report.updated += 1
+        with self._store.transaction():
+            for item in read_items(text):
+                try:
+                    subscription, groups = check_item(item, allowed_origins)
+                except InvalidInput as exc:
+                    report.rejected.append((item.where, str(exc)))
+                    continue
+                _, created = self._store.subscriptions.upsert(subscription, now, groups)
+                if created:
+                    report.added += 1
+                else:
+                    report.updated += 1
         WEB.info("subscribers imported: %s", report.summary())
         self._hub.publish(SubscriptionsChanged())
         return report

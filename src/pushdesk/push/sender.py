@@ -6,6 +6,8 @@ Every answer a push service can give is classified here and nowhere else.
 """
 
 import asyncio
+from collections import defaultdict
+from concurrent.futures import Executor
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -24,7 +26,7 @@ from pushdesk.domain import (
     Urgency,
 )
 from pushdesk.log import PUSH
-from pushdesk.push.encryption import encrypt
+from pushdesk.push.encryption import encrypt, encrypt_many
 from pushdesk.push.vapid import VapidKeys, VapidSigner
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -39,7 +41,11 @@ class PushSender:
         clock: Clock,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        executor: Executor | None = None,
     ) -> None:
+        """``executor`` (a process pool) takes the encryption off the event
+        loop's thread and onto another core; without it, it runs inline."""
+        self._executor = executor
         self._signer = VapidSigner(keys, subject, clock)
         self._session = session
         self._clock = clock
@@ -64,6 +70,30 @@ class PushSender:
         return await self.post(
             subscription, body, ttl=ttl, urgency=urgency, topic=topic
         )
+
+    async def encrypt_all(
+        self, items: list[tuple[Subscription, bytes]]
+    ) -> list[bytes | str]:
+        """Encrypt each payload for its subscription; an error is its text."""
+        by_payload: dict[bytes, list[int]] = defaultdict(list)
+        for index, (_, payload) in enumerate(items):
+            by_payload[payload].append(index)
+
+        bodies: list[bytes | str] = [b""] * len(items)
+        loop = asyncio.get_running_loop()
+        for payload, indexes in by_payload.items():
+            keys = [
+                (s.endpoint, s.p256dh, s.auth) for s in (items[i][0] for i in indexes)
+            ]
+            if self._executor is None:
+                encrypted = encrypt_many(keys, payload)
+            else:
+                encrypted = await loop.run_in_executor(
+                    self._executor, encrypt_many, keys, payload
+                )
+            for index, body in zip(indexes, encrypted, strict=True):
+                bodies[index] = body
+        return bodies
 
     async def post(
         self,

@@ -47,6 +47,10 @@ DEFAULT_CONCURRENCY = 64
 HEARTBEAT = timedelta(seconds=2)
 SILENCE = timedelta(seconds=10)
 
+# How many sends may be claimed (and encrypted ahead) per request slot: enough
+# that the encryption worker never leaves the request slots idle.
+LOOKAHEAD = 4
+
 # Outcomes are written in batches of at most this many, or this often.
 SETTLE_BATCH = 256
 SETTLE_INTERVAL_SECONDS = 0.2
@@ -64,10 +68,14 @@ FINAL_STATE = {
 
 
 class Sender(Protocol):
-    async def send(
+    async def encrypt_all(
+        self, items: list[tuple[Subscription, bytes]]
+    ) -> list[bytes | str]: ...
+
+    async def post(
         self,
         subscription: Subscription,
-        payload: bytes,
+        body: bytes | str,
         *,
         ttl: int,
         urgency: Urgency = ...,
@@ -95,6 +103,8 @@ class DeliveryEngine:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._settled: list[Settlement] = []
+        self._slots = asyncio.Semaphore(concurrency)
+        self._claimed = 0  # sends claimed by this engine and not yet answered
         self._payloads: dict[tuple[int, str], bytes] = {}
 
         # Names this process in its claims, so that a second process on the
@@ -143,45 +153,62 @@ class DeliveryEngine:
             self._last_beat = now
 
     async def drain(self) -> int:
-        """Send everything whose time has come; return how many attempts were made."""
-        in_flight: set[asyncio.Task[None]] = set()
+        """Send everything whose time has come; return how many attempts were made.
+
+        Sends are claimed in chunks; a chunk is encrypted (in the sender's
+        worker process) while earlier chunks are on the wire, and at most
+        ``concurrency`` requests are in flight at once.
+        """
+        chunks: set[asyncio.Task[None]] = set()
         attempts = 0
-        last_settle = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        last_settle = loop.time()
         while True:
             self._beat()
-            room = self._concurrency - len(in_flight)
-            if not self._stopping and room >= max(1, self._concurrency // 4):
+            room = LOOKAHEAD * self._concurrency - self._claimed
+            if not self._stopping and room >= max(1, self._concurrency):
                 jobs = self._store.sends.claim_ready(self.owner, self._clock(), room)
-                for job in jobs:
-                    in_flight.add(asyncio.create_task(self._attempt(job)))
+                if jobs:
+                    self._claimed += len(jobs)
+                    chunks.add(asyncio.create_task(self._attempt_chunk(jobs)))
                 attempts += len(jobs)
-            if not in_flight:
+            if not chunks:
                 break
 
-            _, in_flight = await asyncio.wait(
-                in_flight,
+            _, chunks = await asyncio.wait(
+                chunks,
                 timeout=SETTLE_INTERVAL_SECONDS,
                 return_when=asyncio.FIRST_COMPLETED,
             )
-            now = asyncio.get_running_loop().time()
-            if (
-                len(self._settled) >= SETTLE_BATCH
-                or now - last_settle >= SETTLE_INTERVAL_SECONDS
-            ):
+            now = loop.time()
+            due = now - last_settle >= SETTLE_INTERVAL_SECONDS
+            if len(self._settled) >= SETTLE_BATCH or due:
                 self._settle()
                 last_settle = now
         self._settle()
         return attempts
 
-    async def _attempt(self, job: SendJob) -> None:
-        reminder = job.reminder
-        outcome = await self._sender.send(
-            job.subscription,
-            self._payload(reminder),
-            ttl=reminder.ttl,
-            urgency=reminder.urgency,
-            topic=reminder.topic,
+    async def _attempt_chunk(self, jobs: list[SendJob]) -> None:
+        bodies = await self._sender.encrypt_all(
+            [(job.subscription, self._payload(job.reminder)) for job in jobs]
         )
+        await asyncio.gather(
+            *(self._attempt(job, body) for job, body in zip(jobs, bodies, strict=True))
+        )
+
+    async def _attempt(self, job: SendJob, body: bytes | str) -> None:
+        reminder = job.reminder
+        try:
+            async with self._slots:
+                outcome = await self._sender.post(
+                    job.subscription,
+                    body,
+                    ttl=reminder.ttl,
+                    urgency=reminder.urgency,
+                    topic=reminder.topic,
+                )
+        finally:
+            self._claimed -= 1
         self._settled.append(self._settlement(job, outcome))
 
     def _payload(self, reminder: Reminder) -> bytes:

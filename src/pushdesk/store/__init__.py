@@ -1,12 +1,13 @@
 """The only package that talks SQL. It hands out domain objects, never rows."""
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
 from pushdesk.store.alerts import AlertStore
-from pushdesk.store.db import data_version, open_database
+from pushdesk.store.db import data_version, open_database, write
 from pushdesk.store.deliveries import DeliveryStore
 from pushdesk.store.reminders import ReminderStore
 from pushdesk.store.sends import SendStore
@@ -37,6 +38,10 @@ class Store:
             sends=sends,
             alerts=AlertStore(db),
         )
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes into one transaction (much faster for many)."""
+        return write(self.db)
 
     def data_version(self) -> int:
         return data_version(self.db)
