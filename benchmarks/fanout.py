@@ -268,6 +268,10 @@ def measure(
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def row_text(count: int, path: str, rate: float, rss: float) -> str:
+    return f"N={count:>5}  {path:<14} {rate:8.0f} msg/s   peak RSS {rss:6.1f} MB"
+
+
 def drive(sizes: list[int], memory_size: int, sequential_up_to: int) -> None:
     double = subprocess.Popen(
         [sys.executable, str(HERE / "push_service_process.py")],
@@ -275,7 +279,8 @@ def drive(sizes: list[int], memory_size: int, sequential_up_to: int) -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert double.stdout is not None and double.stdin is not None
+    assert double.stdout is not None
+    assert double.stdin is not None
     origin, admin_base = double.stdout.readline().split()
     largest = max([*sizes, memory_size])
     subscriptions = admin(admin_base, "/subscriptions", {"count": largest})
@@ -308,16 +313,12 @@ def drive(sizes: list[int], memory_size: int, sequential_up_to: int) -> None:
                 lateness += result.get("lateness_ms", [])
                 if path == "pushdesk" and count == max(sizes):
                     stall = result["stall_ms"]
-                print(
-                    f"N={count:>5}  {path:<14} {rate:8.0f} msg/s   peak RSS {result['peak_rss_mb']:6.1f} MB",
-                    flush=True,
-                )
+                print(row_text(count, path, rate, result["peak_rss_mb"]), flush=True)
         if memory_size:
             admin(admin_base, "/reset", {})
             result = measure("pushdesk", memory_size, subs_file, origin, lateness=False)
-            print(
-                f"N={memory_size:>5}  pushdesk       {memory_size / result['seconds']:8.0f} msg/s   peak RSS {result['peak_rss_mb']:6.1f} MB"
-            )
+            rate = memory_size / result["seconds"]
+            print(row_text(memory_size, "pushdesk", rate, result["peak_rss_mb"]))
     finally:
         double.stdin.close()
         double.wait(timeout=30)
@@ -327,14 +328,15 @@ def drive(sizes: list[int], memory_size: int, sequential_up_to: int) -> None:
         by_path = {path: rate for n, path, rate, _ in rows if n == count}
         for other in ("webpush_async", "webpush"):
             if other in by_path:
-                print(
-                    f"N={count:>5}  pushdesk / {other:<14} {by_path['pushdesk'] / by_path[other]:5.2f}x"
-                )
+                ratio = by_path["pushdesk"] / by_path[other]
+                print(f"N={count:>5}  pushdesk / {other:<14} {ratio:5.2f}x")
     if lateness:
         ordered = sorted(lateness)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        median = statistics.median(ordered)
         print(
-            f"\nfire lateness over {len(ordered)} reminders: median {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms"
+            f"\nfire lateness over {len(ordered)} reminders: "
+            f"median {median:.1f} ms, p99 {p99:.1f} ms"
         )
     print(f"longest event-loop stall during the N={max(sizes)} fan-out: {stall:.1f} ms")
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.push_service import PushServiceDouble  # noqa: E402
+from tests.support.push_service import PushServiceDouble
 
 CHECK_EVERY = 50
 

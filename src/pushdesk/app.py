@@ -19,7 +19,7 @@ from pushdesk.config import Config
 from pushdesk.errors import StartupError
 from pushdesk.events import Event, EventHub, ReminderChanged
 from pushdesk.log import APP
-from pushdesk.push.encryption import encrypt_many
+from pushdesk.push.encryption import encrypt_many, follow_parent
 from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
 from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, DeliveryEngine
@@ -101,6 +101,7 @@ class Runtime:
         self._executor = ProcessPoolExecutor(
             max_workers=ENCRYPTION_WORKERS,
             mp_context=multiprocessing.get_context("spawn"),
+            initializer=follow_parent,
         )
         await asyncio.get_running_loop().run_in_executor(
             self._executor, encrypt_many, [], b""

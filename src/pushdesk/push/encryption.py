@@ -4,7 +4,28 @@ Kept to plain functions of picklable values so that a worker process can run
 them: encryption is the CPU-bound part of a fan-out.
 """
 
+import multiprocessing
+import os
+import threading
+
 from pywebpush import WebPusher
+
+
+def follow_parent() -> None:
+    """Worker initializer: exit when the process that started us is gone.
+
+    A pushdesk killed with SIGKILL cannot shut its pool down, and a spawned
+    worker would otherwise live on forever, holding its parent's pipes.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_then_exit() -> None:
+        parent.join()
+        os._exit(0)
+
+    threading.Thread(target=wait_then_exit, name="follow-parent", daemon=True).start()
 
 
 def encrypt(endpoint: str, p256dh: str, auth: str, payload: bytes) -> bytes:
