@@ -29,6 +29,11 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def status_text(reminder: Reminder) -> str:
+    text = reminder.status.value.replace("_", " ")
+    return f"{text} (late)" if reminder.late else text
+
+
 class Column(Generic[Row]):
     def __init__(self, title: str, text: Callable[[Row], str]) -> None:
         self.title = title
@@ -89,7 +94,7 @@ class RemindersModel(ListTableModel[Reminder]):
         Column[Reminder]("Due", lambda r: local_time(r.due_at)),
         Column[Reminder]("Title", lambda r: r.title),
         Column[Reminder]("Message", lambda r: " ".join(r.message.split())),
-        Column[Reminder]("Status", lambda r: r.status.value.replace("_", " ")),
+        Column[Reminder]("Status", lambda r: status_text(r)),
         Column[Reminder]("Sent", lambda r: local_time(r.sent_at)),
     )
 
