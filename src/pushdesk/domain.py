@@ -116,9 +116,17 @@ class Subscription:
 
     @property
     def origin(self) -> str:
-        """The push service's origin: the VAPID audience for this endpoint."""
+        """The push service's origin: the VAPID audience for this endpoint.
+
+        Scheme, host and a non-default port; no path, no default port.
+        """
         parts = urlsplit(self.endpoint)
-        return f"{parts.scheme}://{parts.netloc}"
+        default = {"https": 443, "http": 80}.get(parts.scheme)
+        port = f":{parts.port}" if parts.port and parts.port != default else ""
+        host = (
+            f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        )
+        return f"{parts.scheme}://{host}{port}"
 
     @property
     def endpoint_host(self) -> str:

@@ -226,6 +226,10 @@ class Services:
         self.reminders = ReminderService(store, hub, clock)
         self.subscriptions = SubscriptionService(store, hub, clock)
 
+    def alerts(self) -> list[str]:
+        """Standing alerts for the operator, oldest first."""
+        return [message for _, message in self._store.alerts.all()]
+
     def outside_writes(self) -> int:
         """A number that changes when another process (the CLI) wrote data."""
         return self._store.data_version()

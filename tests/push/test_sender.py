@@ -252,3 +252,21 @@ async def test_largest_payload_fills_exactly_one_4096_byte_body(
     assert len(body) == 4096
     assert outcome == Delivered(201)
     assert push_service.received[0].plaintext == payload
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "audience"),
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", "https://fcm.googleapis.com"),
+        ("https://push.example:443/x/y", "https://push.example"),
+        ("https://push.example:8443/x", "https://push.example:8443"),
+        ("http://127.0.0.1:9000/push/t", "http://127.0.0.1:9000"),
+        ("https://[2001:db8::1]:444/p", "https://[2001:db8::1]:444"),
+    ],
+)
+def test_vapid_audience_is_scheme_host_and_non_default_port(
+    endpoint: str, audience: str
+) -> None:
+    subscription = Subscription(1, endpoint, "k", "a", None, NOW, NOW)
+
+    assert subscription.origin == audience

@@ -230,3 +230,28 @@ def test_status_line_says_lan_addresses_need_https_for_push() -> None:
 
     assert text.index("localhost") < text.index("192.168.1.20")
     assert "phones need HTTPS for push" in text
+
+
+def test_an_alert_is_shown_above_the_tables_until_dealt_with(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    from pushdesk.events import Alert, EventHub
+    from pushdesk.services import Services
+    from pushdesk.store import Store
+
+    clock = FakeClock()
+    store = Store.open(data_dir / "pushdesk.db")
+    services = Services(store, EventHub(), clock)
+    window = MainWindow(services, [], clock)
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.alert_label.isVisible()
+
+    store.alerts.raise_once(
+        "credentials:x", "push.example refuses our VAPID", clock.now
+    )
+    services.hub.publish(Alert("credentials:x", "push.example refuses our VAPID"))
+
+    assert window.alert_label.isVisible()
+    assert "push.example refuses our VAPID" in window.alert_label.text()
+    store.close()

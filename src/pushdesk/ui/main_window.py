@@ -108,7 +108,20 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(reminders_page, "Reminders")
         self.tabs.addTab(self.subscribers_view, "Subscribers")
-        self.setCentralWidget(self.tabs)
+
+        # Standing problems (a push service refusing our credentials) stay in
+        # view until the operator has dealt with them.
+        self.alert_label = QLabel()
+        self.alert_label.setWordWrap(True)
+        self.alert_label.setStyleSheet(
+            "background: #fdecea; color: #8e1c1c; padding: 8px; border-radius: 4px;"
+        )
+        self.alert_label.hide()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.alert_label)
+        layout.addWidget(self.tabs)
+        self.setCentralWidget(central)
 
         self.reminders_view.selectionModel().currentRowChanged.connect(
             self._update_actions
@@ -122,6 +135,9 @@ class MainWindow(QMainWindow):
         self.reminders_model.set_rows(self._services.reminders.all())
         self.subscribers_model.set_rows(self._services.subscriptions.all())
         self.tabs.setTabText(1, f"Subscribers ({self.subscribers_model.rowCount()})")
+        alerts = self._services.alerts()
+        self.alert_label.setText("\n".join(f"⚠ {text}" for text in alerts))
+        self.alert_label.setVisible(bool(alerts))
         self._update_actions()
 
     def selected_reminder_id(self) -> int | None:
