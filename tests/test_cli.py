@@ -487,3 +487,58 @@ def test_import_reads_json_lines_and_reports_broken_lines(
 
     assert out == "1 added, 0 updated, 1 rejected\n"
     assert "line 2: not valid JSON" in err
+
+
+def test_a_maximum_lateness_under_a_minute_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--max-lateness", "5s"])
+
+    assert exit_info.value.code == 2
+    assert "at least 1m" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "summary"),
+    [
+        ("\ufeff" + "{line}\n", "1 added, 0 updated, 0 rejected\n"),
+        ("{pretty}", "1 added, 0 updated, 0 rejected\n"),
+    ],
+    ids=["byte-order-mark", "one-pretty-object"],
+)
+def test_import_takes_a_bom_and_a_single_pretty_object(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    tmp_path: Path,
+    content: str,
+    summary: str,
+) -> None:
+    document = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/x",
+        "keys": {"p256dh": P256DH, "auth": AUTH},
+    }
+    source = tmp_path / "in.json"
+    source.write_text(
+        content.format(line=json.dumps(document), pretty=json.dumps(document, indent=2))
+    )
+
+    _, out, _ = run(
+        capsys, "subscribers", "import", str(source), "--data-dir", str(data_dir)
+    )
+
+    assert out == summary
+
+
+def test_import_of_absurd_nesting_is_one_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "deep.json"
+    source.write_text("[" * 5000 + "]" * 5000)
+
+    code, _, err = run(
+        capsys, "subscribers", "import", str(source), "--data-dir", str(data_dir)
+    )
+
+    assert code == 1
+    assert "nests too deeply" in err

@@ -29,6 +29,7 @@ from pushdesk.errors import PushdeskError
 from pushdesk.events import EventHub
 from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling.recurrence import Recurrence, parse_rule
+from pushdesk.scheduling.scheduler import MIN_MAX_LATENESS
 from pushdesk.services import Services
 from pushdesk.store.db import to_db_time
 from pushdesk.timezones import local_zone_name
@@ -70,6 +71,16 @@ def _origin(text: str) -> str:
         return normalise_origin(text)
     except PushdeskError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _lateness(text: str) -> timedelta:
+    lateness = parse_duration(text)
+    if lateness < MIN_MAX_LATENESS:
+        raise argparse.ArgumentTypeError(
+            "the maximum lateness must be at least 1m: a running pushdesk needs "
+            "a moment to fire"
+        )
+    return lateness
 
 
 def _port(text: str) -> int:
@@ -127,7 +138,7 @@ def _add_running_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
     parser.add_argument(
         "--max-lateness",
-        type=parse_duration,
+        type=_lateness,
         metavar="DURATION",
         default=default(None),
         help="a one-shot reminder found later than this at start is marked missed, "

@@ -35,25 +35,42 @@ class ImportItem:
 
 
 def read_items(text: str) -> Iterator[ImportItem]:
-    """Items of a JSON array, or of JSON lines; a broken line is its own item."""
-    stripped = text.lstrip()
+    """Items of a JSON array, or of JSON lines; a broken line is its own item.
+
+    A single (pretty-printed) object is one item.
+    """
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        try:
+            yield ImportItem("item 1", json.loads(stripped))
+            return
+        except ValueError:
+            pass  # several objects, one per line
+        except RecursionError:
+            raise InvalidInput(
+                "The file nests too deeply to be a subscription."
+            ) from None
     if stripped.startswith("["):
         try:
             documents = json.loads(stripped)
         except ValueError as exc:
             raise InvalidInput(f"The file is not a valid JSON array: {exc}.") from None
+        except RecursionError:
+            raise InvalidInput(
+                "The file nests too deeply to be a subscription."
+            ) from None
         if not isinstance(documents, list):
             raise InvalidInput("The file must hold a JSON array or JSON lines.")
         for number, each in enumerate(documents, start=1):
             yield ImportItem(f"item {number}", each)
         return
 
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(stripped.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             document: Any = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = _Unreadable()
         yield ImportItem(f"line {number}", document)
 

@@ -341,3 +341,143 @@ async def test_sends_of_a_process_that_died_go_out_again_and_only_they(
     assert len(push_service.received) == 4
     assert len({p.endpoint for p in push_service.received}) == 4
     assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
+
+
+async def test_outcomes_are_kept_when_the_database_refuses_the_write(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    subscribe(services, push_service, count=3)
+    reminder = services.reminders.schedule("T", "M", None, clock.now)
+    real_settle = store.sends.settle
+    failures = iter([sqlite3.OperationalError("database is locked")])
+
+    def locked_once(*args: object) -> None:
+        for failure in failures:
+            raise failure
+        real_settle(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.sends, "settle", locked_once)
+    scheduler.fire_due()
+    with pytest.raises(sqlite3.OperationalError):
+        await engine.drain()
+
+    await run_due(scheduler, engine)
+
+    assert len(push_service.received) == 3
+    assert store.sends.states(reminder.id) == {"delivered": 3}
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT
+
+
+@pytest.mark.parametrize("header", ["99999999999999", "²", "-5", "soon"])
+async def test_odd_retry_after_values_still_settle_the_send(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+    header: str,
+) -> None:
+    [browser] = subscribe(services, push_service)
+    push_service.respond_with(browser, 429, times=1, headers={"Retry-After": header})
+    reminder = services.reminders.schedule("T", "M", None, clock.now)
+
+    await run_due(scheduler, engine)
+
+    assert store.sends.states(reminder.id) == {"pending": 1}
+    next_try = store.sends.next_attempt_at()
+    assert next_try is not None
+    assert clock.now < next_try <= clock.now + timedelta(days=1)
+
+
+async def test_a_retry_is_never_earlier_than_asked_even_between_seconds(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    [browser] = subscribe(services, push_service)
+    push_service.respond_with(browser, 503, times=1, headers={"Retry-After": "1"})
+    services.reminders.schedule("T", "M", None, clock.now)
+    clock.advance(seconds=0.5)
+
+    await run_due(scheduler, engine)
+
+    assert store.sends.next_attempt_at() == clock.now + timedelta(seconds=1.5)
+
+
+async def test_claimed_sends_of_a_reminder_cancelled_before_posting_are_dropped(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    subscribe(services, push_service, count=3)
+    reminder = services.reminders.schedule("T", "M", None, clock.now)
+    scheduler.fire_due()
+    jobs = store.sends.claim_ready(engine.owner, clock.now, limit=10)
+
+    services.reminders.cancel(reminder.id)
+    await engine._attempt_chunk(jobs)
+    engine._settle()
+
+    assert push_service.attempts == []
+    assert store.sends.states(reminder.id) == {"cancelled": 3}
+
+
+def test_a_retry_settled_after_a_cancel_is_cancelled(
+    services: Services, store: Store, clock: FakeClock, push_service: PushServiceDouble
+) -> None:
+    from pushdesk.domain import RetryLater
+    from pushdesk.store.sends import Settlement
+
+    subscribe(services, push_service)
+    reminder = services.reminders.schedule("T", "M", None, clock.now)
+    store.reminders.fire(
+        reminder,
+        store.subscriptions.ids_for(Target()),
+        clock.now,
+        late=False,
+        next_due=None,
+    )
+    [job] = store.sends.claim_ready("me", clock.now, limit=1)
+    services.reminders.cancel(reminder.id)
+
+    store.sends.settle(
+        [Settlement(job, RetryLater(503, "503"), "pending", clock.now)], clock.now
+    )
+
+    assert store.sends.states(reminder.id) == {"cancelled": 1}
+
+
+async def test_a_working_push_service_clears_its_alert_and_flags(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    [browser] = subscribe(services, push_service)
+    push_service.respond_with(browser, 403, times=1)
+    services.reminders.schedule("T", "M", None, clock.now)
+    await run_due(scheduler, engine)
+    assert len(services.alerts()) == 1
+
+    services.reminders.schedule("T", "M", None, clock.now)
+    await run_due(scheduler, engine)
+
+    assert services.alerts() == []
+    assert store.subscriptions.all()[0].flag_reason is None

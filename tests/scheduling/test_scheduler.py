@@ -212,6 +212,22 @@ class TestDowntime:
         assert again.status is ReminderStatus.SCHEDULED
         assert again.due_at == nine + timedelta(hours=1, minutes=15)
 
+    async def test_half_a_minute_late_is_marked_late(
+        self,
+        scheduler: Scheduler,
+        engine: DeliveryEngine,
+        services: Services,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+    ) -> None:
+        subscribe(services, push_service)
+        reminder = services.reminders.schedule("T", "M", None, clock.now)
+
+        clock.advance(seconds=30)
+        await run_due(scheduler, engine)
+
+        assert services.reminders.get(reminder.id).late is True
+
     async def test_a_one_shot_older_than_the_maximum_lateness_is_missed(
         self,
         scheduler: Scheduler,

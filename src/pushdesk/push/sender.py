@@ -31,6 +31,10 @@ from pushdesk.push.vapid import VapidKeys, VapidSigner
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
+# A push service asking for more than a day is treated as asking for a day:
+# a reminder older than that is rarely still worth sending anyway.
+MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60.0
+
 
 class PushSender:
     def __init__(
@@ -155,15 +159,15 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         return None
-    return max((moment - now).total_seconds(), 0.0)
+    return min(max((moment - now).total_seconds(), 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def _unencryptable(subscription: Subscription, error: str) -> Outcome:

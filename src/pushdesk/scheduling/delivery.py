@@ -47,6 +47,9 @@ DEFAULT_CONCURRENCY = 64
 HEARTBEAT = timedelta(seconds=2)
 SILENCE = timedelta(seconds=10)
 
+# How stale the engine's view of cancelled reminders may be.
+CANCEL_CHECK_SECONDS = 0.2
+
 # How many sends may be claimed (and encrypted ahead) per request slot: enough
 # that the encryption worker never leaves the request slots idle.
 LOOKAHEAD = 4
@@ -105,6 +108,9 @@ class DeliveryEngine:
         self._settled: list[Settlement] = []
         self._slots = asyncio.Semaphore(concurrency)
         self._claimed = 0  # sends claimed by this engine and not yet answered
+        self._dropped: list[int] = []  # claimed sends of reminders cancelled since
+        self._cancelled_ids: set[int] = set()
+        self._cancel_checked_at = float("-inf")
         self._payloads: dict[tuple[int, str], bytes] = {}
 
         # Names this process in its claims, so that a second process on the
@@ -189,17 +195,25 @@ class DeliveryEngine:
         return attempts
 
     async def _attempt_chunk(self, jobs: list[SendJob]) -> None:
-        bodies = await self._sender.encrypt_all(
-            [(job.subscription, self._payload(job.reminder)) for job in jobs]
-        )
+        try:
+            bodies = await self._sender.encrypt_all(
+                [(job.subscription, self._payload(job.reminder)) for job in jobs]
+            )
+        except Exception as exc:  # a broken worker process, say
+            SCHEDULER.exception("unable to encrypt %d pushes", len(jobs))
+            bodies = [f"cannot encrypt: {type(exc).__name__}"] * len(jobs)
         await asyncio.gather(
             *(self._attempt(job, body) for job, body in zip(jobs, bodies, strict=True))
         )
 
     async def _attempt(self, job: SendJob, body: bytes | str) -> None:
+        """Post one send; whatever happens, its claim is settled."""
         reminder = job.reminder
         try:
             async with self._slots:
+                if self._cancelled(reminder.id):
+                    self._dropped.append(job.id)
+                    return
                 outcome = await self._sender.post(
                     job.subscription,
                     body,
@@ -207,9 +221,24 @@ class DeliveryEngine:
                     urgency=reminder.urgency,
                     topic=reminder.topic,
                 )
+            settlement = self._settlement(job, outcome)
+        except Exception as exc:
+            SCHEDULER.exception("unable to send %s", job.subscription.short_endpoint)
+            settlement = Settlement(job, Failed(None, type(exc).__name__), "failed")
         finally:
             self._claimed -= 1
-        self._settled.append(self._settlement(job, outcome))
+        self._settled.append(settlement)
+
+    def _cancelled(self, reminder_id: int) -> bool:
+        """Was the reminder cancelled (here or by the CLI) since it was claimed?
+
+        Read at most every CANCEL_CHECK_SECONDS, not once per push.
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._cancel_checked_at >= CANCEL_CHECK_SECONDS:
+            self._cancelled_ids = self._store.reminders.cancelled_ids()
+            self._cancel_checked_at = now
+        return reminder_id in self._cancelled_ids
 
     def _payload(self, reminder: Reminder) -> bytes:
         # One encoding per reminder version, not per device.
@@ -233,19 +262,35 @@ class DeliveryEngine:
         return Settlement(job, outcome, "rejected")
 
     def _settle(self) -> None:
+        if self._dropped:
+            dropped, self._dropped = self._dropped, []
+            try:
+                self._store.sends.mark_cancelled(dropped)
+            except Exception:
+                self._dropped = dropped + self._dropped
+                raise
         if not self._settled:
             return
         batch, self._settled = self._settled, []
         now = self._clock()
-        self._store.sends.settle(batch, now)
+        try:
+            self._store.sends.settle(batch, now)
+        except Exception:
+            # The database was locked past its timeout (a long import, say):
+            # keep the outcomes and write them on the next round, rather than
+            # leave their sends claimed and send them again later.
+            self._settled = batch + self._settled
+            raise
 
         if any(isinstance(s.outcome, Gone) for s in batch):
             self._hub.publish(SubscriptionsChanged())
         for settlement in batch:
+            subscription = settlement.job.subscription
             if isinstance(settlement.outcome, CredentialsRefused):
-                self._alert_refused(
-                    settlement.job.subscription, settlement.outcome, now
-                )
+                self._alert_refused(subscription, settlement.outcome, now)
+            elif isinstance(settlement.outcome, Delivered) and subscription.flag_reason:
+                # Our credentials work there again: the alert has done its job.
+                self._store.alerts.clear(f"credentials:{subscription.origin}")
         for reminder, occurrence_at in {
             (s.job.reminder, s.job.occurrence_at) for s in batch
         }:
@@ -278,6 +323,11 @@ class DeliveryEngine:
     ) -> None:
         """Close the occurrence once none of its sends is left to go."""
         if self._store.sends.is_open(reminder.id, occurrence_at):
+            return
+        current = self._store.reminders.get(reminder.id)
+        if current.repeat is None and occurrence_at != current.due_at:
+            # An occurrence from before an edit turned a repeating reminder
+            # into a one-shot: it must not close the one-shot.
             return
 
         states = self._store.sends.states(reminder.id, occurrence_at)

@@ -33,8 +33,13 @@ DEFAULT_MAX_LATENESS = timedelta(hours=1)
 # Enough to tell "missed a few" from "missed many" in the log, cheaply.
 MAX_CATCH_UP = 1000
 
-# Later than this counts as late (worth a log line and a mark in the table).
-LATE_AFTER = timedelta(seconds=60)
+# Later than this counts as late (worth a log line and a mark in the table);
+# a running pushdesk fires well within it.
+LATE_AFTER = timedelta(seconds=5)
+
+# The maximum lateness may not be set below this: a running pushdesk would
+# otherwise mark reminders missed in the ordinary second it takes to fire.
+MIN_MAX_LATENESS = timedelta(minutes=1)
 
 
 class Scheduler:
@@ -107,7 +112,7 @@ class Scheduler:
                     "reminder %d missed %d occurrences while pushdesk was off; "
                     "sending it once",
                     reminder.id,
-                    len(missed),
+                    len(missed) + 1,
                 )
             next_due = next_occurrence(rule, anchor, now)
 

@@ -83,6 +83,16 @@ class ReminderStore:
                 self._set_failed(row["id"])
         return due
 
+    def cancelled_ids(self) -> set[int]:
+        """Cancelled reminders that still have sends claimed or waiting."""
+        rows = self._db.execute(
+            "SELECT DISTINCT reminder_id FROM sends JOIN reminders "
+            "ON reminders.id = sends.reminder_id "
+            "WHERE sends.state IN ('pending', 'in_flight') AND reminders.status = ?",
+            [ReminderStatus.CANCELLED.value],
+        )
+        return {row[0] for row in rows.fetchall()}
+
     def sending(self) -> list[Reminder]:
         rows = self._table.rows_where("status = ?", [ReminderStatus.SENDING.value])
         return [reminder_from_row(row) for row in rows]
@@ -144,8 +154,9 @@ class ReminderStore:
         with write(self._db):
             if self.get(reminder.id).status is not ReminderStatus.SCHEDULED:
                 return False
-            self._sends.queue(reminder.id, now, subscription_ids, now)
-        return True
+            added = self._sends.queue(reminder.id, now, subscription_ids, now)
+        # Nothing new: it was already sent now within this same second.
+        return added > 0 or not subscription_ids
 
     def mark_missed(self, reminder: Reminder) -> bool:
         with write(self._db):

@@ -8,7 +8,7 @@ process that may have a request on the wire), and the final ``delivered``,
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -62,11 +62,12 @@ class SendStore:
         occurrence_at: datetime,
         subscription_ids: list[int],
         now: datetime,
-    ) -> None:
+    ) -> int:
+        """Queue one send per subscription; returns how many were new."""
         # One statement over a JSON list: SQLite loops in C, which keeps a
         # fan-out to thousands of devices from stalling the event loop.
         with write(self._db):
-            self._db.execute(
+            cursor = self._db.execute(
                 "INSERT OR IGNORE INTO sends (reminder_id, occurrence_at, "
                 "subscription_id, state, next_attempt_at) "
                 "SELECT ?, ?, value, ?, ? FROM json_each(?)",
@@ -78,6 +79,7 @@ class SendStore:
                     json.dumps(subscription_ids),
                 ],
             )
+        return cursor.rowcount
 
     def claim_ready(self, owner: str, now: datetime, limit: int) -> list[SendJob]:
         """Take up to ``limit`` sends whose time has come, oldest first."""
@@ -152,9 +154,21 @@ class SendStore:
                 "next_attempt_at = coalesce(?, next_attempt_at), claimed_by = NULL "
                 "WHERE id = ?",
                 [
-                    (s.state, to_db_time(s.retry_at) if s.retry_at else None, s.job.id)
+                    (
+                        s.state,
+                        to_db_time(ceil_second(s.retry_at)) if s.retry_at else None,
+                        s.job.id,
+                    )
                     for s in settlements
                 ],
+            )
+
+            # A retry planned for a reminder cancelled while its request was
+            # on the wire must not go out later.
+            self._db.execute(
+                "UPDATE sends SET state = ? WHERE state = ? AND reminder_id IN "
+                "(SELECT id FROM reminders WHERE status = 'cancelled')",
+                [CANCELLED, PENDING],
             )
             gone = [
                 (s.job.subscription.id,)
@@ -177,6 +191,13 @@ class SendStore:
             ]
             self._db.conn.executemany(
                 "UPDATE subscriptions SET flag_reason = NULL WHERE id = ?", delivered
+            )
+
+    def mark_cancelled(self, send_ids: list[int]) -> None:
+        with write(self._db):
+            self._db.conn.executemany(
+                "UPDATE sends SET state = ?, claimed_by = NULL WHERE id = ?",
+                [(CANCELLED, send_id) for send_id in send_ids],
             )
 
     def is_open(self, reminder_id: int, occurrence_at: datetime) -> bool:
@@ -257,6 +278,13 @@ class SendStore:
                 )
             )
         return jobs, orphans
+
+
+def ceil_second(moment: datetime) -> datetime:
+    """Round up to the whole second the database keeps: never retry early."""
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
 
 
 def _delivery_row(settlement: Settlement, now: datetime) -> tuple[Any, ...]:
