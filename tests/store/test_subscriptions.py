@@ -1,5 +1,6 @@
-from pushdesk.domain import Delivered, Gone, ReminderDraft, SubscriptionInput
+from pushdesk.domain import Gone, ReminderDraft, SubscriptionInput
 from pushdesk.store import Store
+from pushdesk.store.sends import Settlement
 from tests.support.clock import FakeClock
 from tests.support.keys import AUTH, P256DH
 
@@ -47,19 +48,16 @@ def test_delete_by_endpoint_returns_the_removed_row(
 def test_deliveries_outlive_the_subscription(store: Store, clock: FakeClock) -> None:
     reminder = store.reminders.add(ReminderDraft("t", "m", None, clock.now), clock.now)
     sub, _ = store.subscriptions.upsert(device(), clock.now)
-    store.deliveries.record(reminder.id, sub, Delivered(201), clock.now)
-    store.deliveries.record(reminder.id, sub, Gone(410), clock.now)
+    store.reminders.fire(reminder, [sub.id], clock.now, late=False, next_due=None)
+    [job] = store.sends.claim_ready("me", clock.now, limit=1)
 
-    store.subscriptions.delete(sub.id)
+    store.sends.settle([Settlement(job, Gone(410), "gone")], clock.now)
 
-    outcomes = [
-        (d.outcome, d.status_code) for d in store.deliveries.for_reminder(reminder.id)
-    ]
-    assert outcomes == [("delivered", 201), ("gone", 410)]
-    assert (
-        store.deliveries.for_reminder(reminder.id)[0].endpoint_host
-        == "fcm.googleapis.com"
-    )
+    assert store.subscriptions.all() == []
+    [delivery] = store.deliveries.for_reminder(reminder.id)
+    assert (delivery.outcome, delivery.status_code) == ("gone", 410)
+    assert delivery.endpoint_host == "fcm.googleapis.com"
+    assert delivery.subscription_id == sub.id
 
 
 def test_short_endpoint_hides_the_token(store: Store, clock: FakeClock) -> None:

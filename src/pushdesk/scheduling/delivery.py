@@ -9,7 +9,6 @@ sent twice and nothing is lost.
 """
 
 import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -36,6 +35,7 @@ from pushdesk.events import (
 )
 from pushdesk.log import SCHEDULER
 from pushdesk.push.payload import reminder_payload
+from pushdesk.scheduling.alarm import Alarm
 from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.store import Store
 from pushdesk.store.sends import SendJob, Settlement
@@ -103,8 +103,7 @@ class DeliveryEngine:
         self._clock = clock
         self._concurrency = concurrency
         self._retry = retry or RetryPolicy()
-        self._wakeup = asyncio.Event()
-        self._stopping = False
+        self._alarm = Alarm()
         self._settled: list[Settlement] = []
         self._slots = asyncio.Semaphore(concurrency)
         self._claimed = 0  # sends claimed by this engine and not yet answered
@@ -119,27 +118,26 @@ class DeliveryEngine:
         self._last_beat = datetime.min.replace(tzinfo=UTC)
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._alarm.wake()
 
     def request_stop(self) -> None:
         """Finish the sends on the wire, record them, then leave ``run``."""
-        self._stopping = True
-        self._wakeup.set()
+        self._alarm.stop()
 
     async def run(self) -> None:
         SCHEDULER.info("delivery started")
-        while not self._stopping:
+        while not self._alarm.stopping:
             try:
                 self._beat(force=True)
                 self.release_abandoned()
                 await self.drain()
                 self.finish_settled()
-                await self._sleep(self._seconds_to_next_retry())
+                await self._alarm.sleep(self._seconds_to_next_retry())
             except Exception:
                 SCHEDULER.exception(
                     "unable to work through the send queue; trying again"
                 )
-                await self._sleep(POLL_SECONDS)
+                await self._alarm.sleep(POLL_SECONDS)
         self._store.sends.retire(self.owner)
 
     def release_abandoned(self) -> int:
@@ -172,7 +170,7 @@ class DeliveryEngine:
         while True:
             self._beat()
             room = LOOKAHEAD * self._concurrency - self._claimed
-            if not self._stopping and room >= max(1, self._concurrency):
+            if not self._alarm.stopping and room >= max(1, self._concurrency):
                 jobs = self._store.sends.claim_ready(self.owner, self._clock(), room)
                 if jobs:
                     self._claimed += len(jobs)
@@ -370,10 +368,3 @@ class DeliveryEngine:
         return min(
             POLL_SECONDS, max((next_attempt - self._clock()).total_seconds(), 0.0)
         )
-
-    async def _sleep(self, seconds: float) -> None:
-        self._wakeup.clear()
-        if self._stopping:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)

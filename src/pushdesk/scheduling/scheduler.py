@@ -6,14 +6,13 @@ an occurrence queues one send per targeted device in the same transaction
 that moves the reminder on; the delivery engine does the rest.
 """
 
-import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
 from pushdesk.domain import Reminder
 from pushdesk.events import EventHub, ReminderChanged
 from pushdesk.log import SCHEDULER
+from pushdesk.scheduling.alarm import Alarm
 from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.recurrence import (
     Recurrence,
@@ -59,23 +58,21 @@ class Scheduler:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self.max_lateness = max_lateness
-        self._wakeup = asyncio.Event()
-        self._stopping = False
+        self._alarm = Alarm()
 
     def wake(self) -> None:
         """Look again now: something was added or changed in this process."""
-        self._wakeup.set()
+        self._alarm.wake()
 
     def request_stop(self) -> None:
-        self._stopping = True
-        self._wakeup.set()
+        self._alarm.stop()
 
     def fire_due(self) -> list[Reminder]:
         """Fire every reminder due at the clock's now; return those fired."""
         now = self._clock()
         fired = []
         for reminder in self._store.reminders.due(now):
-            if self._stopping:
+            if self._alarm.stopping:
                 break
             if self._fire(reminder, now):
                 fired.append(reminder)
@@ -85,15 +82,15 @@ class Scheduler:
 
     async def run(self) -> None:
         SCHEDULER.info("scheduler started")
-        while not self._stopping:
+        while not self._alarm.stopping:
             try:
                 self.fire_due()
-                await self._sleep(self._seconds_to_next_due())
+                await self._alarm.sleep(self._seconds_to_next_due())
             except Exception:
                 # One bad round (a locked database, a damaged row) must not end
                 # scheduling for the rest of the day.
                 SCHEDULER.exception("unable to fire due reminders; trying again")
-                await self._sleep(self._poll_seconds)
+                await self._alarm.sleep(self._poll_seconds)
 
     def _fire(self, reminder: Reminder, now: datetime) -> bool:
         rule = Recurrence.from_text(reminder.repeat) if reminder.repeat else None
@@ -154,13 +151,6 @@ class Scheduler:
             return self._poll_seconds
         until = (next_due - self._clock()).total_seconds()
         return min(self._poll_seconds, max(until, 0.0))
-
-    async def _sleep(self, seconds: float) -> None:
-        self._wakeup.clear()
-        if self._stopping:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
 
 
 def _minutes(delta: timedelta) -> str:

@@ -1,12 +1,11 @@
 """Persistence of send attempts: one row per reminder, subscription and try."""
 
-from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from pushdesk.domain import Delivery, Failed, Outcome, Subscription, outcome_name
-from pushdesk.store.db import from_db_time, to_db_time, write
+from pushdesk.domain import Delivery
+from pushdesk.store.db import from_db_time
 
 
 def _delivery(row: dict[str, Any]) -> Delivery:
@@ -26,27 +25,6 @@ class DeliveryStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
         self._table = db.table("deliveries")
-
-    def record(
-        self,
-        reminder_id: int,
-        subscription: Subscription,
-        outcome: Outcome,
-        now: datetime,
-    ) -> Delivery:
-        with write(self._db):
-            row_id = self._table.insert(
-                {
-                    "reminder_id": reminder_id,
-                    "subscription_id": subscription.id,
-                    "endpoint_host": subscription.endpoint_host,
-                    "outcome": outcome_name(outcome),
-                    "status_code": outcome.status,
-                    "error": outcome.error if isinstance(outcome, Failed) else None,
-                    "attempted_at": to_db_time(now),
-                }
-            ).last_pk
-        return _delivery(next(self._table.rows_where("id = ?", [row_id])))
 
     def for_reminder(self, reminder_id: int) -> list[Delivery]:
         rows = self._table.rows_where("reminder_id = ?", [reminder_id], order_by="id")
