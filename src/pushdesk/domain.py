@@ -224,3 +224,4 @@ class Delivery:
     status_code: int | None
     error: str | None
     attempted_at: datetime
+    occurrence_at: datetime | None = None  # which occurrence of the reminder

@@ -18,6 +18,9 @@ def _delivery(row: dict[str, Any]) -> Delivery:
         status_code=row["status_code"],
         error=row["error"],
         attempted_at=from_db_time(row["attempted_at"]),
+        occurrence_at=(
+            from_db_time(row["occurrence_at"]) if row["occurrence_at"] else None
+        ),
     )
 
 
