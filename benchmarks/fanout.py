@@ -121,7 +121,10 @@ def run_pushdesk(
         config = Config(
             data_dir=data_dir,
             server=ServerOptions(
-                host="127.0.0.1", port=0, allowed_push_origins=(origin,)
+                host="127.0.0.1",
+                port=0,
+                http=True,
+                allowed_push_origins=(origin,),
             ),
             vapid_subject=SUBJECT,
         )

@@ -61,6 +61,7 @@ def config(data_dir: Path, push_service: PushServiceDouble) -> Config:
         server=ServerOptions(
             host="127.0.0.1",
             port=0,
+            http=True,
             allowed_push_origins=(push_service.origin,),
         ),
         vapid_subject=SUBJECT,

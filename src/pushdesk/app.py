@@ -8,11 +8,13 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import ssl
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import aiohttp
+from aiohttp import web
 
 from pushdesk.clock import Clock, system_clock
 from pushdesk.config import Config
@@ -25,6 +27,8 @@ from pushdesk.push.vapid import VapidKeys, load_or_create
 from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, DeliveryEngine
 from pushdesk.scheduling.scheduler import DEFAULT_MAX_LATENESS, Scheduler
 from pushdesk.server.app import WebServer, create_app
+from pushdesk.server.onboarding import create_onboarding_app
+from pushdesk.server.tls import LocalCA, TlsFiles, machine_names
 from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.store.settings import MAX_LATENESS, VAPID_SUBJECT
@@ -88,7 +92,8 @@ class Runtime:
             self.keys.public_key,
             allowed_push_origins=self.config.server.allowed_push_origins,
         )
-        self.server = WebServer(app, self.config.server)
+        context, onboarding = self._tls()
+        self.server = WebServer(app, self.config.server, context, onboarding)
         await self.server.start()
 
         # One session for every push: connections to a push service are reused
@@ -131,6 +136,24 @@ class Runtime:
             asyncio.create_task(scheduler.run(), name="scheduler"),
         ]
         APP.info("pushdesk started with data in %s", self.config.data_dir)
+
+    def _tls(self) -> tuple[ssl.SSLContext | None, web.Application | None]:
+        """HTTPS by default: the operator's certificate, or one from our CA."""
+        options = self.config.server
+        if options.http:
+            return None, None
+
+        ca = None
+        if options.cert is not None and options.key is not None:
+            files = TlsFiles(options.cert, options.key, None)
+        else:
+            ca = LocalCA(self.config.data_dir / "tls", self.clock)
+            files = ca.server_files(machine_names())
+        context = files.ssl_context()
+        onboarding = create_onboarding_app(
+            ca, lambda: self.server.port if self.server else 0
+        )
+        return context, onboarding
 
     async def stop(self) -> None:
         """Stop in reverse order; a send in flight is allowed to finish its write."""

@@ -122,13 +122,37 @@ def _add_running_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--host", default=default(DEFAULT_HOST), help="default: all interfaces"
     )
     parser.add_argument(
-        "--port", type=_port, default=default(DEFAULT_PORT), help="default: 8080"
+        "--port",
+        type=_port,
+        default=default(None),
+        help="the page's port (default: 8443 with HTTPS, 8080 with --http)",
+    )
+    parser.add_argument(
+        "--http-port",
+        type=_port,
+        default=default(DEFAULT_PORT),
+        help="plain-HTTP port of the certificate set-up page beside HTTPS "
+        "(default: 8080)",
     )
     parser.add_argument(
         "--http",
         action="store_true",
         default=default(False),
-        help="serve plain HTTP (the only mode in this version, so also the default)",
+        help="serve plain HTTP only: for localhost, or behind a proxy doing TLS",
+    )
+    parser.add_argument(
+        "--cert",
+        metavar="FILE",
+        type=Path,
+        default=default(None),
+        help="your own certificate (PEM, with its chain) instead of pushdesk's CA",
+    )
+    parser.add_argument(
+        "--key",
+        metavar="FILE",
+        type=Path,
+        default=default(None),
+        help="the private key of --cert",
     )
     parser.add_argument(
         "--vapid-subject",
@@ -312,10 +336,21 @@ def _add_transfer_verbs(subscribers: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    cert, key = getattr(args, "cert", None), getattr(args, "key", None)
+    if (cert is None) != (key is None):
+        raise PushdeskError("--cert and --key go together.")
+    http = getattr(args, "http", False)
+    if http and cert is not None:
+        raise PushdeskError("--http serves no certificate; leave out --cert/--key.")
+    if not http and getattr(args, "port", None) == getattr(args, "http_port", None):
+        raise PushdeskError("--port and --http-port must differ.")
     server = ServerOptions(
         host=getattr(args, "host", DEFAULT_HOST),
-        port=getattr(args, "port", DEFAULT_PORT),
-        http=True,
+        port=getattr(args, "port", None),
+        http=http,
+        helper_port=getattr(args, "http_port", DEFAULT_PORT),
+        cert=cert,
+        key=key,
         allowed_push_origins=tuple(getattr(args, "allow_push_origin", [])),
     )
     return Config(

@@ -10,7 +10,8 @@ import platformdirs
 DATA_DIR_ENV = "PUSHDESK_DATA_DIR"
 DATABASE_NAME = "pushdesk.db"
 VAPID_KEY_NAME = "vapid_private.pem"
-DEFAULT_PORT = 8080
+DEFAULT_PORT = 8080  # plain HTTP: the whole app with --http, else the set-up page
+DEFAULT_HTTPS_PORT = 8443
 DEFAULT_HOST = "0.0.0.0"
 
 
@@ -28,9 +29,18 @@ def resolve_data_dir(option: str | Path | None) -> Path:
 @dataclass
 class ServerOptions:
     host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    http: bool = True
+    port: int | None = None  # None: 8443 with HTTPS, 8080 with --http
+    http: bool = False  # plain HTTP only (localhost, or behind a TLS proxy)
+    helper_port: int | None = DEFAULT_PORT  # plain-HTTP set-up page beside HTTPS
+    cert: Path | None = None  # the operator's own certificate and key
+    key: Path | None = None
     allowed_push_origins: tuple[str, ...] = ()
+
+    @property
+    def main_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return DEFAULT_PORT if self.http else DEFAULT_HTTPS_PORT
 
 
 @dataclass

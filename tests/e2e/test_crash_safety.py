@@ -66,6 +66,7 @@ async def test_a_killed_serve_resumes_without_losing_a_device(
         "127.0.0.1",
         "--port",
         str(free_port()),
+        "--http",
         "--vapid-subject",
         "mailto:ops@example.org",
         *origin,

@@ -120,6 +120,7 @@ def test_desktop_app_stops_cleanly_on_a_signal(
         "127.0.0.1",
         "--port",
         str(port),
+        "--http",
         "--vapid-subject",
         SUBJECT,
         data_dir=data_dir,

@@ -34,7 +34,7 @@ def gui_config(data_dir: Path, push_origin: str) -> Config:
     return Config(
         data_dir=data_dir,
         server=ServerOptions(
-            host="127.0.0.1", port=0, allowed_push_origins=(push_origin,)
+            host="127.0.0.1", port=0, http=True, allowed_push_origins=(push_origin,)
         ),
         vapid_subject="mailto:ops@example.org",
     )

@@ -2,6 +2,7 @@
 
 import errno
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,32 +79,39 @@ def _add_page_routes(app: web.Application, root: Path) -> None:
 
 @dataclass
 class WebServer:
-    """Runs the application on the current loop (no ``run_app``)."""
+    """Runs the application on the current loop (no ``run_app``).
+
+    With an SSL context it serves HTTPS, and the ``onboarding`` app (if any)
+    on the plain-HTTP helper port beside it.
+    """
 
     app: web.Application
     options: ServerOptions
-    _runner: web.AppRunner | None = field(default=None, init=False)
+    ssl_context: ssl.SSLContext | None = None
+    onboarding: web.Application | None = None
+    _runners: list[web.AppRunner] = field(default_factory=list, init=False)
     port: int = field(default=0, init=False)
+    helper_port: int | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self.options.host, self.options.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise StartupError(_bind_error(self.options, exc)) from exc
-
-        self._runner = runner
-        self.port = _bound_port(runner) or self.options.port
+        main = await self._serve(self.app, self.options.main_port, self.ssl_context)
+        self.port = _bound_port(main) or self.options.main_port
+        if self.onboarding is not None and self.options.helper_port is not None:
+            helper = await self._serve(self.onboarding, self.options.helper_port, None)
+            self.helper_port = _bound_port(helper) or self.options.helper_port
         WEB.info("listening on %s", ", ".join(self.urls()))
+        if self.helper_port is not None:
+            WEB.info(
+                "first time on a phone: open %s to install the certificate",
+                ", ".join(self.setup_urls()),
+            )
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        if self._runners:
             WEB.info("server stopped")
+        self._runners.clear()
 
     @property
     def live_connections(self) -> int:
@@ -111,9 +119,31 @@ class WebServer:
 
     def urls(self) -> list[str]:
         """The addresses to open on a phone, the LAN ones first."""
-        scheme = "http" if self.options.http else "https"
+        scheme = "https" if self.ssl_context else "http"
         hosts = _reachable_hosts(self.options.host)
         return [f"{scheme}://{_bracket(host)}:{self.port}/" for host in hosts]
+
+    def setup_urls(self) -> list[str]:
+        """Plain-HTTP addresses of the certificate set-up page (HTTPS mode)."""
+        if self.helper_port is None:
+            return []
+        hosts = _reachable_hosts(self.options.host)
+        return [f"http://{_bracket(host)}:{self.helper_port}/" for host in hosts]
+
+    async def _serve(
+        self, app: web.Application, port: int, context: ssl.SSLContext | None
+    ) -> web.AppRunner:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.options.host, port, ssl_context=context)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            await self.stop()
+            raise StartupError(_bind_error(self.options.host, port, exc)) from exc
+        self._runners.append(runner)
+        return runner
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:
@@ -123,19 +153,20 @@ def _bound_port(runner: web.AppRunner) -> int | None:
     return None
 
 
-def _bind_error(options: ServerOptions, exc: OSError) -> str:
-    where = f"{options.host}:{options.port}"
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    where = f"{host}:{port}"
     if exc.errno == errno.EADDRINUSE:
         return (
-            f"Port {options.port} is already in use on {options.host}; "
-            "stop the other program or choose another port with --port."
+            f"Port {port} is already in use on {host}; "
+            "stop the other program or choose another port with --port "
+            "(or --http-port for the set-up page)."
         )
     if exc.errno == errno.EACCES:
         return (
             f"Not allowed to listen on {where}; choose a port above 1023 with --port."
         )
     if exc.errno == errno.EADDRNOTAVAIL:
-        return f"{options.host} is not an address of this machine; check --host."
+        return f"{host} is not an address of this machine; check --host."
     return f"Cannot listen on {where}: {exc.strerror or exc}."
 
 
