@@ -542,3 +542,58 @@ def test_import_of_absurd_nesting_is_one_sentence(
 
     assert code == 1
     assert "nests too deeply" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cert", "a.crt"], "--cert and --key go together."),
+        (
+            ["--http", "--cert", "a.crt", "--key", "a.key"],
+            "--http serves no certificate",
+        ),
+        (["--port", "8080"], "--port and --http-port must differ."),
+    ],
+)
+def test_inconsistent_server_options_are_one_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
+) -> None:
+    code, _, err = run(
+        capsys,
+        "serve",
+        *argv,
+        "--vapid-subject",
+        "mailto:a@example.org",
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert code == 1
+    assert message in err
+
+
+def test_a_certificate_that_cannot_be_read_is_one_sentence(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    code, _, err = run(
+        capsys,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "18443",
+        "--http-port",
+        "18080",
+        "--cert",
+        str(tmp_path / "missing.crt"),
+        "--key",
+        str(tmp_path / "missing.key"),
+        "--vapid-subject",
+        "mailto:a@example.org",
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert code == 1
+    assert "Cannot use the certificate" in err
+    assert "Traceback" not in err
