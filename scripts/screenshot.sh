@@ -8,7 +8,8 @@ PUSHDESK_DATA_DIR=$(mktemp -d)
 trap 'rm -rf "$PUSHDESK_DATA_DIR"' EXIT
 pushdesk=.venv/bin/pushdesk
 
-"$pushdesk" remind "Coffee machine descaled" --title Kitchen --in 0s >/dev/null
+# Devices first, and nothing due while the app runs: it sends nothing anywhere.
+.venv/bin/python scripts/demo_data.py "$PUSHDESK_DATA_DIR"
 "$pushdesk" remind "Stand-up in the big room" --title Team --in 10m >/dev/null
 "$pushdesk" remind "Lunch is served in the canteen" --title Canteen --in 2h >/dev/null
 "$pushdesk" remind "Fire drill at 15:00 — please leave by the east stairs" \
@@ -16,11 +17,9 @@ pushdesk=.venv/bin/pushdesk
 
 xvfb-run -a -s "-screen 0 900x520x24" bash -c '
     .venv/bin/pushdesk --vapid-subject mailto:ops@example.org --port 8097 \
-        --log-level warning &
+        --http-port 8096 --log-level warning &
     app=$!
-    sleep 3
-    .venv/bin/python scripts/demo_devices.py http://127.0.0.1:8097
-    sleep 2
+    sleep 4
     import -window root docs/main-window.png
     kill $app
     wait $app

@@ -255,3 +255,16 @@ def test_an_alert_is_shown_above_the_tables_until_dealt_with(
     assert window.alert_label.isVisible()
     assert "push.example refuses our VAPID" in window.alert_label.text()
     store.close()
+
+
+def test_status_line_with_https_points_new_phones_at_the_setup_page() -> None:
+    from pushdesk.ui.main_window import _where_to_open
+
+    text = _where_to_open(
+        ["https://192.168.1.20:8443/", "https://localhost:8443/"],
+        ["http://192.168.1.20:8080/"],
+    )
+
+    assert "phones need HTTPS" not in text
+    assert "first time on a phone" in text
+    assert "http://192.168.1.20:8080/" in text

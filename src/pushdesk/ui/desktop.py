@@ -90,7 +90,12 @@ async def run_window(runtime: Runtime) -> int:
         return 1
 
     assert runtime.server is not None
-    window = MainWindow(runtime.services, runtime.server.urls(), runtime.clock)
+    window = MainWindow(
+        runtime.services,
+        runtime.server.urls(),
+        runtime.clock,
+        setup_urls=runtime.server.setup_urls(),
+    )
     window.closed.connect(stop.set)
     window.show()
     UI.info("window open")

@@ -1,5 +1,7 @@
 """The operator's main window: reminders, subscribers and where to connect."""
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -41,7 +43,7 @@ def _table(model: QAbstractTableModel, stretch: int) -> QTableView:
     return view
 
 
-def _where_to_open(urls: list[str]) -> str:
+def _where_to_open(urls: list[str], setup_urls: Sequence[str] = ()) -> str:
     """The status line: which page address to open, and where push works."""
 
     def link(url: str) -> str:
@@ -61,13 +63,22 @@ def _where_to_open(urls: list[str]) -> str:
             + " · ".join(link(u) for u in lan)
             + " (phones need HTTPS for push)"
         )
+    if setup_urls:
+        # A phone first has to trust pushdesk's certificate authority.
+        parts.append("first time on a phone: " + link(setup_urls[0]))
     return " — ".join(parts)
 
 
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, services: Services, urls: list[str], clock: Clock) -> None:
+    def __init__(
+        self,
+        services: Services,
+        urls: list[str],
+        clock: Clock,
+        setup_urls: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.setWindowTitle("pushdesk")
         self.resize(900, 520)
@@ -87,7 +98,7 @@ class MainWindow(QMainWindow):
         self.cancel_action.setShortcut(QKeySequence.StandardKey.Delete)
         self.cancel_action.triggered.connect(self.cancel_selected)
 
-        self._build(urls)
+        self._build(urls, setup_urls)
         self.refresh()
 
         # Events from this process refresh at once; writes by another process
@@ -97,7 +108,7 @@ class MainWindow(QMainWindow):
         self._poll.timeout.connect(self._check_outside_writes)
         self._poll.start()
 
-    def _build(self, urls: list[str]) -> None:
+    def _build(self, urls: list[str], setup_urls: Sequence[str]) -> None:
         toolbar = QToolBar("Reminders", movable=False)
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.cancel_action)
@@ -127,7 +138,7 @@ class MainWindow(QMainWindow):
             self._update_actions
         )
 
-        self.urls_label = QLabel(_where_to_open(urls))
+        self.urls_label = QLabel(_where_to_open(urls, setup_urls))
         self.urls_label.setOpenExternalLinks(True)
         self.statusBar().addWidget(self.urls_label)
 
