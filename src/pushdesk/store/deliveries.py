@@ -1,27 +1,9 @@
-"""Persistence of send attempts: one row per reminder, subscription and try."""
-
-from typing import Any
+"""Reading the log of send attempts (the send queue writes it)."""
 
 import sqlite_utils
 
 from pushdesk.domain import Delivery
-from pushdesk.store.db import from_db_time
-
-
-def _delivery(row: dict[str, Any]) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        reminder_id=row["reminder_id"],
-        subscription_id=row["subscription_id"],
-        endpoint_host=row["endpoint_host"],
-        outcome=row["outcome"],
-        status_code=row["status_code"],
-        error=row["error"],
-        attempted_at=from_db_time(row["attempted_at"]),
-        occurrence_at=(
-            from_db_time(row["occurrence_at"]) if row["occurrence_at"] else None
-        ),
-    )
+from pushdesk.store.rows import delivery_from_row
 
 
 class DeliveryStore:
@@ -31,4 +13,4 @@ class DeliveryStore:
 
     def for_reminder(self, reminder_id: int) -> list[Delivery]:
         rows = self._table.rows_where("reminder_id = ?", [reminder_id], order_by="id")
-        return [_delivery(row) for row in rows]
+        return [delivery_from_row(row) for row in rows]

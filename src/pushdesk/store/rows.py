@@ -3,7 +3,14 @@
 import json
 from typing import Any
 
-from pushdesk.domain import Reminder, ReminderStatus, Subscription, Target, Urgency
+from pushdesk.domain import (
+    Delivery,
+    Reminder,
+    ReminderStatus,
+    Subscription,
+    Target,
+    Urgency,
+)
 from pushdesk.store.db import from_db_time
 
 
@@ -43,4 +50,20 @@ def subscription_from_row(row: dict[str, Any]) -> Subscription:
         last_seen_at=from_db_time(row["last_seen_at"]),
         groups=tuple(sorted(filter(None, groups.split(",")), key=str.lower)),
         flag_reason=row.get("flag_reason"),
+    )
+
+
+def delivery_from_row(row: dict[str, Any]) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        reminder_id=row["reminder_id"],
+        subscription_id=row["subscription_id"],
+        endpoint_host=row["endpoint_host"],
+        outcome=row["outcome"],
+        status_code=row["status_code"],
+        error=row["error"],
+        attempted_at=from_db_time(row["attempted_at"]),
+        occurrence_at=(
+            from_db_time(row["occurrence_at"]) if row["occurrence_at"] else None
+        ),
     )
