@@ -20,7 +20,28 @@ function readPayload(event) {
     const parsed = event.data.json();
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
   } catch {
-    return {};
+    // Not JSON: a plain text push is shown as the body.
+    try {
+      const text = event.data.text();
+      return text.trim() ? { body: text } : {};
+    } catch {
+      return {};
+    }
+  }
+}
+
+// Tells pushdesk that this device showed or opened a reminder. A lost receipt
+// costs a number in the operator's table, never the notification.
+async function sendReceipt(data, kind) {
+  if (!data || typeof data.receipt !== 'string' || !Number.isInteger(data.device)) return;
+  try {
+    await fetch('/api/receipts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: data.id, device: data.device, receipt: data.receipt, kind }),
+    });
+  } catch {
+    // offline, or pushdesk not running: nothing to do
   }
 }
 
@@ -49,13 +70,20 @@ self.addEventListener('push', (event) => {
     data: {
       url: nonEmptyString(payload.url),
       id: payload.id === undefined ? null : payload.id,
+      device: Number.isInteger(payload.device) ? payload.device : null,
+      receipt: nonEmptyString(payload.receipt),
     },
   };
   const tag = nonEmptyString(payload.tag);
   if (tag) options.tag = tag;
 
   event.waitUntil(
-    Promise.all([self.registration.showNotification(title, options), tellWindows(payload)]),
+    Promise.all([
+      self.registration
+        .showNotification(title, options)
+        .then(() => sendReceipt(options.data, 'displayed')),
+      tellWindows(payload),
+    ]),
   );
 });
 
@@ -112,7 +140,8 @@ async function openTarget(data) {
 self.addEventListener('notificationclick', (event) => {
   const notification = event.notification;
   notification.close();
-  event.waitUntil(openTarget(notification.data || {}));
+  const data = notification.data || {};
+  event.waitUntil(Promise.all([openTarget(data), sendReceipt(data, 'clicked')]));
 });
 
 // If the browser replaces the subscription on its own, tell the server about the new one.

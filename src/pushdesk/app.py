@@ -22,6 +22,7 @@ from pushdesk.errors import StartupError
 from pushdesk.events import Event, EventHub, ReminderChanged
 from pushdesk.log import APP
 from pushdesk.push.encryption import encrypt_many, follow_parent
+from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
 from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, DeliveryEngine
@@ -63,6 +64,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.keys: VapidKeys = load_or_create(self.config.vapid_key_path)
         self.services = Services(self.store, self.hub, self.clock)
+        self.receipts = ReceiptSigner(self.store.receipt_secret())
         self._session: aiohttp.ClientSession | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,6 +93,7 @@ class Runtime:
             self.services,
             self.keys.public_key,
             allowed_push_origins=self.config.server.allowed_push_origins,
+            receipts=self.receipts,
         )
         context, onboarding = self._tls()
         self.server = WebServer(app, self.config.server, context, onboarding)
@@ -114,7 +117,9 @@ class Runtime:
         sender = PushSender(
             self.keys, subject, self._session, self.clock, executor=self._executor
         )
-        self.engine = DeliveryEngine(self.store, sender, self.hub, self.clock)
+        self.engine = DeliveryEngine(
+            self.store, sender, self.hub, self.clock, receipts=self.receipts
+        )
         self.scheduler = Scheduler(
             self.store,
             self.engine,

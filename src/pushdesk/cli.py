@@ -494,7 +494,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_list_reminders(args: argparse.Namespace) -> int:
-    reminders = _services(args, existing=True).reminders.all()
+    services = _services(args, existing=True)
+    reminders = services.reminders.all()
+    reach = services.reminders.reach()
     rows = [
         {
             "id": r.id,
@@ -512,6 +514,9 @@ def run_list_reminders(args: argparse.Namespace) -> int:
             "repeat": Recurrence.from_text(r.repeat).describe() if r.repeat else None,
             "ttl": r.ttl,
             "urgency": r.urgency.value,
+            "delivered": reach[r.id].delivered if r.id in reach else 0,
+            "displayed": reach[r.id].displayed if r.id in reach else 0,
+            "clicked": reach[r.id].clicked if r.id in reach else 0,
         }
         for r in reminders
     ]

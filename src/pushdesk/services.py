@@ -24,6 +24,7 @@ from pushdesk.log import WEB
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES, payload_size
 from pushdesk.scheduling.recurrence import Recurrence
 from pushdesk.store import Store
+from pushdesk.store.receipts import Reach
 from pushdesk.transfer import ImportReport, check_item, export_document, read_items
 from pushdesk.validation import is_text, parse_click_url
 
@@ -165,6 +166,14 @@ class ReminderService:
     def all(self) -> list[Reminder]:
         return self._store.reminders.all()
 
+    def reach(self) -> dict[int, Reach]:
+        """Per reminder: devices that took it, showed it and opened it."""
+        return self._store.receipts.reach()
+
+    def record_receipt(self, reminder_id: int, device: int, kind: str) -> None:
+        self._store.receipts.record(reminder_id, device, kind, self._clock())
+        self._hub.publish(ReminderChanged(reminder_id))
+
     def get(self, reminder_id: int) -> Reminder:
         return self._store.reminders.get(reminder_id)
 
@@ -225,6 +234,9 @@ class Services:
         self.hub = hub
         self.reminders = ReminderService(store, hub, clock)
         self.subscriptions = SubscriptionService(store, hub, clock)
+
+    def receipt_secret(self) -> str:
+        return self._store.receipt_secret()
 
     def alerts(self) -> list[str]:
         """Standing alerts for the operator, oldest first."""

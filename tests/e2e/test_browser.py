@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -81,6 +81,14 @@ async () => {
   return [];
 }
 """
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Wait for something another process (the browser) does, within a bound."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "it never happened"
+        await asyncio.sleep(0.05)
 
 
 def chromium_path() -> str:
@@ -183,14 +191,25 @@ async def test_page_subscribes_on_click_and_a_reminder_becomes_a_notification(
     )
     notifications = await page.evaluate(SHOWN_NOTIFICATIONS)
 
+    [device] = runtime.store.subscriptions.all()
+    receipt = runtime.receipts.token(reminder.id, device.id)
     assert notifications == [
         {
             "title": "Kitchen",
             "body": "Pizza is ready",
             "tag": f"pushdesk-reminder-{reminder.id}",
-            "data": {"url": "https://example.org/menu", "id": reminder.id},
+            "data": {
+                "url": "https://example.org/menu",
+                "id": reminder.id,
+                "device": device.id,
+                "receipt": receipt,
+            },
         }
     ]
+
+    # The worker reported that it showed the reminder.
+    await until(lambda: runtime.services.reminders.reach()[reminder.id].displayed == 1)
+    assert runtime.services.reminders.reach()[reminder.id].delivered == 1
     live = page.locator(f"#events [data-id='{reminder.id}']")
     await live.wait_for(timeout=10_000)
     assert "Pizza is ready" in await live.inner_text()

@@ -78,6 +78,8 @@ async def test_remind_from_the_cli_reaches_the_browser_and_the_page(
         "url": "https://example.org/menu",
         "tag": f"pushdesk-reminder-{reminder_id}",
         "id": reminder_id,
+        "device": subscription_id,
+        "receipt": runtime.receipts.token(reminder_id, subscription_id),
     }
     assert push.vapid_claims["aud"] == push_service.origin
     assert push.vapid_claims["sub"] == config.vapid_subject

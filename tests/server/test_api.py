@@ -7,7 +7,9 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
+from pushdesk.domain import SubscriptionInput
 from pushdesk.events import EventHub, ReminderSent
+from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.server.app import create_app
 from pushdesk.services import Services
 from pushdesk.store import Store
@@ -308,3 +310,78 @@ async def test_empty_label_clears_the_name_and_absent_label_keeps_it(
     await client.post("/api/subscriptions", json=https_subscription | {"label": ""})
 
     assert store.subscriptions.all()[0].label is None
+
+
+class TestReceipts:
+    @pytest.fixture
+    def sent(
+        self, services: Services, store: Store, clock: FakeClock
+    ) -> tuple[int, int]:
+        subscription, _ = store.subscriptions.upsert(
+            SubscriptionInput("https://fcm.googleapis.com/fcm/send/r", P256DH, AUTH),
+            clock.now,
+        )
+        reminder = services.reminders.schedule("T", "M", None, clock.now)
+        return reminder.id, subscription.id
+
+    def body(
+        self, services: Services, sent: tuple[int, int], kind: str = "displayed"
+    ) -> dict[str, Any]:
+        reminder_id, device = sent
+        token = ReceiptSigner(services.receipt_secret()).token(reminder_id, device)
+        return {"id": reminder_id, "device": device, "receipt": token, "kind": kind}
+
+    async def test_a_valid_receipt_is_counted_once(
+        self, client: TestClient[Any, Any], services: Services, sent: tuple[int, int]
+    ) -> None:
+        for _ in range(2):
+            response = await client.post(
+                "/api/receipts", json=self.body(services, sent)
+            )
+            assert response.status == 204
+        await client.post("/api/receipts", json=self.body(services, sent, "clicked"))
+
+        reach = services.reminders.reach()[sent[0]]
+        assert (reach.displayed, reach.clicked) == (1, 1)
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"receipt": "A" * 22},
+            {"device": 999},
+            {"id": 999},
+        ],
+    )
+    async def test_a_forged_receipt_is_refused(
+        self,
+        client: TestClient[Any, Any],
+        services: Services,
+        sent: tuple[int, int],
+        change: dict[str, Any],
+    ) -> None:
+        response = await client.post(
+            "/api/receipts", json=self.body(services, sent) | change
+        )
+
+        assert response.status == 403
+        assert (await response.json())["field"] == "receipt"
+        assert services.reminders.reach().get(sent[0]) is None
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [({"kind": "read"}, "kind"), ({"id": "1"}, "id"), ({"device": -1}, "device")],
+    )
+    async def test_malformed_receipts_name_the_field(
+        self,
+        client: TestClient[Any, Any],
+        services: Services,
+        sent: tuple[int, int],
+        change: dict[str, Any],
+        field: str,
+    ) -> None:
+        response = await client.post(
+            "/api/receipts", json=self.body(services, sent) | change
+        )
+
+        assert response.status == 400
+        assert (await response.json())["field"] == field

@@ -2,6 +2,7 @@
 server and scheduler under it and the push-service double behind them."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,16 @@ from pushdesk.validation import parse_subscription
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 from tests.ui.conftest import RunOnQtLoop, gui_config
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Let the loop run until the window shows something, within a bound."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, (
+            "the window never showed it"
+        )
+        await asyncio.sleep(0.02)
 
 
 def cell(model: RemindersModel, row: int, column: int) -> str:
@@ -69,7 +80,8 @@ def test_reminder_made_in_the_dialog_appears_and_becomes_sent(
             runtime.scheduler.wake()
             await asyncio.wait_for(sent.wait(), timeout=10)
 
-            assert cell(model, 0, 3) == "sent"
+            # The window coalesces a burst of events into one refresh.
+            await until(lambda: cell(model, 0, 3) == "sent")
             assert cell(model, 0, 4) == local_time(clock.now)
             [delivered] = push.received
             assert delivered.json()["body"] == "Pizza is ready"
@@ -138,7 +150,7 @@ def test_cancel_action_cancels_the_selected_scheduled_reminder(
             assert (
                 runtime.services.reminders.get(reminder.id).status.value == "cancelled"
             )
-            assert cell(window.reminders_model, 0, 3) == "cancelled"
+            await until(lambda: cell(window.reminders_model, 0, 3) == "cancelled")
             window.reminders_view.selectRow(0)
             assert not window.cancel_action.isEnabled()
             runtime.store.close()

@@ -3,6 +3,7 @@
 import json
 
 from pushdesk.domain import Reminder
+from pushdesk.push.receipts import TOKEN_LENGTH
 
 # RFC 8291 leaves 4096 - 86 bytes of plaintext in one aes128gcm record (header,
 # padding delimiter and tag take the rest); push services refuse larger bodies.
@@ -13,22 +14,37 @@ MAX_PAYLOAD_BYTES = 3993
 _WIDEST_ID = 2**63 - 1
 
 
-def reminder_payload(reminder: Reminder) -> bytes:
-    """The JSON the service worker reads: title, body, url, tag and id."""
-    return _encode(reminder.title, reminder.message, reminder.url, reminder.id)
+def reminder_payload(
+    reminder: Reminder, device: int | None = None, receipt: str | None = None
+) -> bytes:
+    """The JSON the service worker reads: title, body, url, tag and id, and
+    for receipts the device's number and token."""
+    return _encode(
+        reminder.title, reminder.message, reminder.url, reminder.id, device, receipt
+    )
 
 
 def payload_size(title: str, message: str, url: str | None) -> int:
-    """Bytes the payload of such a reminder takes, whatever id it gets."""
-    return len(_encode(title, message, url, _WIDEST_ID))
+    """Bytes the payload of such a reminder takes, whatever ids it gets."""
+    widest_receipt = "x" * TOKEN_LENGTH
+    return len(_encode(title, message, url, _WIDEST_ID, _WIDEST_ID, widest_receipt))
 
 
-def _encode(title: str, body: str, url: str | None, reminder_id: int) -> bytes:
-    document = {
+def _encode(
+    title: str,
+    body: str,
+    url: str | None,
+    reminder_id: int,
+    device: int | None = None,
+    receipt: str | None = None,
+) -> bytes:
+    document: dict[str, object] = {
         "title": title,
         "body": body,
         "url": url,
         "tag": f"pushdesk-reminder-{reminder_id}",
         "id": reminder_id,
     }
+    if device is not None and receipt is not None:
+        document |= {"device": device, "receipt": receipt}
     return json.dumps(document, ensure_ascii=False).encode("utf-8")

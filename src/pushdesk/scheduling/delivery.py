@@ -35,6 +35,7 @@ from pushdesk.events import (
 )
 from pushdesk.log import SCHEDULER
 from pushdesk.push.payload import reminder_payload
+from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.scheduling.alarm import Alarm
 from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.store import Store
@@ -96,6 +97,7 @@ class DeliveryEngine:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         retry: RetryPolicy | None = None,
+        receipts: ReceiptSigner | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -103,6 +105,7 @@ class DeliveryEngine:
         self._clock = clock
         self._concurrency = concurrency
         self._retry = retry or RetryPolicy()
+        self._receipts = receipts
         self._alarm = Alarm()
         self._settled: list[Settlement] = []
         self._slots = asyncio.Semaphore(concurrency)
@@ -110,7 +113,6 @@ class DeliveryEngine:
         self._dropped: list[int] = []  # claimed sends of reminders cancelled since
         self._cancelled_ids: set[int] = set()
         self._cancel_checked_at = float("-inf")
-        self._payloads: dict[tuple[int, str], bytes] = {}
 
         # Names this process in its claims, so that a second process on the
         # same data can tell live claims from abandoned ones.
@@ -195,7 +197,7 @@ class DeliveryEngine:
     async def _attempt_chunk(self, jobs: list[SendJob]) -> None:
         try:
             bodies = await self._sender.encrypt_all(
-                [(job.subscription, self._payload(job.reminder)) for job in jobs]
+                [(job.subscription, self._payload(job)) for job in jobs]
             )
         except Exception as exc:  # a broken worker process, say
             SCHEDULER.exception("unable to encrypt %d pushes", len(jobs))
@@ -238,15 +240,13 @@ class DeliveryEngine:
             self._cancel_checked_at = now
         return reminder_id in self._cancelled_ids
 
-    def _payload(self, reminder: Reminder) -> bytes:
-        # One encoding per reminder version, not per device.
-        key = (
-            reminder.id,
-            reminder.title + "\0" + reminder.message + "\0" + (reminder.url or ""),
-        )
-        if key not in self._payloads:
-            self._payloads[key] = reminder_payload(reminder)
-        return self._payloads[key]
+    def _payload(self, job: SendJob) -> bytes:
+        """What this device's worker gets, with its own receipt token."""
+        if self._receipts is None:
+            return reminder_payload(job.reminder)
+        device = job.subscription.id
+        token = self._receipts.token(job.reminder.id, device)
+        return reminder_payload(job.reminder, device, token)
 
     def _settlement(self, job: SendJob, outcome: Outcome) -> Settlement:
         now = self._clock()

@@ -10,12 +10,15 @@ from aiohttp import web
 from pushdesk import __version__
 from pushdesk.errors import InvalidInput, NotFound
 from pushdesk.log import WEB
+from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.services import Services
+from pushdesk.store.receipts import KINDS
 from pushdesk.validation import parse_endpoint, parse_subscription
 
 SERVICES = web.AppKey("services", Services)
 VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
 ALLOWED_PUSH_ORIGINS = web.AppKey[tuple[str, ...]]("allowed_push_origins")
+RECEIPTS = web.AppKey("receipts", ReceiptSigner)
 
 
 def json_error(status: int, message: str, field: str | None = None) -> web.Response:
@@ -72,6 +75,33 @@ async def subscribe(request: web.Request) -> web.Response:
     )
 
 
+async def receipt(request: web.Request) -> web.Response:
+    """A service worker reports a reminder shown ("displayed") or opened."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    reminder_id = _positive_int(body, "id")
+    device = _positive_int(body, "device")
+    token = body.get("receipt")
+    kind = body.get("kind")
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", "kind")
+    if not isinstance(token, str) or not request.app[RECEIPTS].check(
+        reminder_id, device, token
+    ):
+        return json_error(403, "That receipt is not valid.", "receipt")
+
+    request.app[SERVICES].reminders.record_receipt(reminder_id, device, kind)
+    return web.Response(status=204)
+
+
+def _positive_int(body: dict[str, Any], field: str) -> int:
+    value = body.get(field)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        raise InvalidInput(f"{field} must be a positive whole number.", field)
+    return value
+
+
 async def unsubscribe(request: web.Request) -> web.Response:
     body = await read_json(request)
     origins: tuple[str, ...] = request.app[ALLOWED_PUSH_ORIGINS]
@@ -116,3 +146,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/health", health)
     app.router.add_post("/api/subscriptions", subscribe)
     app.router.add_delete("/api/subscriptions", unsubscribe)
+    app.router.add_post("/api/receipts", receipt)

@@ -13,6 +13,7 @@ from aiohttp import web
 from pushdesk.config import ServerOptions
 from pushdesk.errors import StartupError
 from pushdesk.log import WEB
+from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.resources import web_dir
 from pushdesk.server import api
 from pushdesk.server.events import LiveEvents
@@ -32,12 +33,14 @@ def create_app(
     *,
     allowed_push_origins: tuple[str, ...] = (),
     web_root: Path | None = None,
+    receipts: ReceiptSigner | None = None,
 ) -> web.Application:
     root = web_root or web_dir()
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[api.json_errors])
     app[api.SERVICES] = services
     app[api.VAPID_PUBLIC_KEY] = vapid_public_key
     app[api.ALLOWED_PUSH_ORIGINS] = allowed_push_origins
+    app[api.RECEIPTS] = receipts or ReceiptSigner(services.receipt_secret())
 
     live = LiveEvents(services.hub)
     app[LIVE_EVENTS] = live

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import sqlite_utils
 
+from pushdesk.push.receipts import new_secret
 from pushdesk.store.alerts import AlertStore
 from pushdesk.store.db import data_version, open_database, write
 from pushdesk.store.deliveries import DeliveryStore
+from pushdesk.store.receipts import ReceiptStore
 from pushdesk.store.reminders import ReminderStore
 from pushdesk.store.sends import SendStore
-from pushdesk.store.settings import SettingsStore
+from pushdesk.store.settings import RECEIPT_SECRET, SettingsStore
 from pushdesk.store.subscriptions import SubscriptionStore
 
 
@@ -24,6 +26,7 @@ class Store:
     settings: SettingsStore
     sends: SendStore
     alerts: AlertStore
+    receipts: ReceiptStore
 
     @classmethod
     def open(cls, path: Path) -> "Store":
@@ -37,7 +40,16 @@ class Store:
             settings=SettingsStore(db),
             sends=sends,
             alerts=AlertStore(db),
+            receipts=ReceiptStore(db),
         )
+
+    def receipt_secret(self) -> str:
+        """The key of receipt tokens, made on first use and kept with the data."""
+        secret = self.settings.get(RECEIPT_SECRET)
+        if secret is None:
+            secret = new_secret()
+            self.settings.set(RECEIPT_SECRET, secret)
+        return secret
 
     def transaction(self) -> AbstractContextManager[None]:
         """Group several writes into one transaction (much faster for many)."""

@@ -151,6 +151,22 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_receipts(db: sqlite_utils.Database) -> None:
+    # What devices' service workers reported: a reminder shown, or opened.
+    db.executescript(
+        """
+        CREATE TABLE receipts (
+            reminder_id INTEGER NOT NULL REFERENCES reminders(id),
+            subscription_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (reminder_id, subscription_id, kind)
+        );
+        """
+    )
+
+
 def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     try:

@@ -6,6 +6,7 @@ from pushdesk.store.db import write
 
 VAPID_SUBJECT = "vapid_subject"
 MAX_LATENESS = "max_lateness_seconds"
+RECEIPT_SECRET = "receipt_secret"
 
 
 class SettingsStore:

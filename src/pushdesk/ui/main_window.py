@@ -28,6 +28,7 @@ from pushdesk.ui.models import RemindersModel, SubscribersModel
 
 # How often the window checks whether another process (the CLI) wrote data.
 OUTSIDE_WRITES_POLL_MS = 1000
+REFRESH_DELAY_MS = 100
 
 
 def _table(model: QAbstractTableModel, stretch: int) -> QTableView:
@@ -103,6 +104,9 @@ class MainWindow(QMainWindow):
 
         # Events from this process refresh at once; writes by another process
         # are noticed by polling SQLite's cheap data_version counter.
+        self._refresh_soon = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._refresh_soon.timeout.connect(self._refresh_if_pending)
+        self._refresh_pending = False
         self._unsubscribe = services.hub.subscribe(self._on_event)
         self._poll = QTimer(self, interval=OUTSIDE_WRITES_POLL_MS)
         self._poll.timeout.connect(self._check_outside_writes)
@@ -143,7 +147,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.urls_label)
 
     def refresh(self) -> None:
-        self.reminders_model.set_rows(self._services.reminders.all())
+        self.reminders_model.set_reminders(
+            self._services.reminders.all(), self._services.reminders.reach()
+        )
         self.subscribers_model.set_rows(self._services.subscriptions.all())
         self.tabs.setTabText(1, f"Subscribers ({self.subscribers_model.rowCount()})")
         alerts = self._services.alerts()
@@ -196,7 +202,18 @@ class MainWindow(QMainWindow):
         box.open()
 
     def _on_event(self, _event: Event) -> None:
+        # Events come in bursts (a fan-out, a wave of receipts): the first one
+        # refreshes at once, the rest of the burst once more when it is over.
+        if self._refresh_soon.isActive():
+            self._refresh_pending = True
+            return
         self.refresh()
+        self._refresh_soon.start()
+
+    def _refresh_if_pending(self) -> None:
+        if self._refresh_pending:
+            self._refresh_pending = False
+            self.refresh()
 
     def _check_outside_writes(self) -> None:
         version = self._services.outside_writes()

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from pushdesk.domain import Reminder, ReminderStatus, Subscription
+from pushdesk.store.receipts import Reach
 
 Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex
@@ -90,13 +91,28 @@ class ListTableModel(QAbstractTableModel, Generic[Row]):
 
 class RemindersModel(ListTableModel[Reminder]):
     STATUS_COLUMN = 3
-    columns = (
-        Column[Reminder]("Due", lambda r: local_time(r.due_at)),
-        Column[Reminder]("Title", lambda r: r.title),
-        Column[Reminder]("Message", lambda r: " ".join(r.message.split())),
-        Column[Reminder]("Status", lambda r: status_text(r)),
-        Column[Reminder]("Sent", lambda r: local_time(r.sent_at)),
-    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reach: dict[int, Reach] = {}
+        self.columns = (
+            Column[Reminder]("Due", lambda r: local_time(r.due_at)),
+            Column[Reminder]("Title", lambda r: r.title),
+            Column[Reminder]("Message", lambda r: " ".join(r.message.split())),
+            Column[Reminder]("Status", lambda r: status_text(r)),
+            Column[Reminder]("Sent", lambda r: local_time(r.sent_at)),
+            Column[Reminder]("Delivered", lambda r: self._count(r, "delivered")),
+            Column[Reminder]("Shown", lambda r: self._count(r, "displayed")),
+            Column[Reminder]("Opened", lambda r: self._count(r, "clicked")),
+        )
+
+    def set_reminders(self, reminders: list[Reminder], reach: dict[int, Reach]) -> None:
+        self._reach = reach
+        self.set_rows(reminders)
+
+    def _count(self, reminder: Reminder, kind: str) -> str:
+        reach = self._reach.get(reminder.id)
+        return str(getattr(reach, kind)) if reach else ""
 
     def decorate(self, item: Reminder, column: int, role: int) -> Any:
         if column == self.STATUS_COLUMN and role == Qt.ItemDataRole.ForegroundRole:
