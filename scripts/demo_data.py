@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pushdesk.clock import system_clock
-from pushdesk.domain import ReminderDraft, ReminderStatus, SubscriptionInput
+from pushdesk.domain import Delivered, ReminderDraft, ReminderStatus, SubscriptionInput
 from pushdesk.store import Store
+from pushdesk.store.sends import Settlement
 
 
 def b64url(data: bytes) -> str:
@@ -39,13 +40,17 @@ def device(label: str, token: str) -> SubscriptionInput:
 
 if __name__ == "__main__":
     store = Store.open(Path(sys.argv[1]) / "pushdesk.db")
-    store.subscriptions.upsert(device("Anna’s phone", "demo-1"), system_clock())
-    store.subscriptions.upsert(device("Front desk PC", "demo-2"), system_clock())
-
     now = system_clock()
+    anna, _ = store.subscriptions.upsert(device("Anna’s phone", "demo-1"), now)
+    desk, _ = store.subscriptions.upsert(device("Front desk PC", "demo-2"), now)
+
+    # A reminder that went out earlier: delivered to both, shown on one.
     sent = store.reminders.add(
         ReminderDraft("Kitchen", "Coffee machine descaled", None, now), now
     )
-    store.reminders.fire(sent, [], now, late=False, next_due=None)
+    store.reminders.fire(sent, [anna.id, desk.id], now, late=False, next_due=None)
+    jobs = store.sends.claim_ready("demo", now, limit=2)
+    store.sends.settle([Settlement(j, Delivered(201), "delivered") for j in jobs], now)
+    store.receipts.record(sent.id, anna.id, "displayed", now)
     store.reminders.finish(sent.id, ReminderStatus.SENT, now)
     store.close()

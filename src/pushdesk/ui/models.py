@@ -112,7 +112,13 @@ class RemindersModel(ListTableModel[Reminder]):
 
     def _count(self, reminder: Reminder, kind: str) -> str:
         reach = self._reach.get(reminder.id)
-        return str(getattr(reach, kind)) if reach else ""
+        if reach is None:
+            # Nothing to count before a reminder first goes out.
+            unsent = (
+                reminder.status is ReminderStatus.SCHEDULED and not reminder.sent_at
+            )
+            return "" if unsent else "0"
+        return str(getattr(reach, kind))
 
     def decorate(self, item: Reminder, column: int, role: int) -> Any:
         if column == self.STATUS_COLUMN and role == Qt.ItemDataRole.ForegroundRole:
