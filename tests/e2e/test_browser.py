@@ -278,3 +278,35 @@ async def test_plain_http_on_a_lan_name_explains_it_is_not_secure(
 
 def _b64_to_url(standard: str) -> str:
     return standard.replace("+", "-").replace("/", "_").rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("data", "title", "body"),
+    [
+        ("The kettle has boiled", "pushdesk", "The kettle has boiled"),
+        ("", "pushdesk", "You have a new reminder."),
+        ('{"title": "Only a title"}', "Only a title", ""),
+    ],
+    ids=["plain-text", "empty", "title-only"],
+)
+async def test_every_push_shows_exactly_one_notification(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+    data: str,
+    title: str,
+    body: str,
+) -> None:
+    page = await open_page(browser_context, runtime, push_service.new_subscription())
+    await state(page, "ready")
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+    cdp = await browser_context.new_cdp_session(page)
+    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
+
+    await cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": page_url(runtime), "registrationId": registration, "data": data},
+    )
+    shown = await page.evaluate(SHOWN_NOTIFICATIONS)
+
+    assert [(n["title"], n["body"]) for n in shown] == [(title, body)]
