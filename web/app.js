@@ -181,6 +181,10 @@ async function loadServerKey() {
 }
 
 /** Return a push subscription made with the server's current key, creating one if needed. */
+// The subscription made with a VAPID key the server no longer has, while it is
+// being replaced: { endpoint, auth }.
+let replacing = null;
+
 async function ensureSubscription() {
   const key = await loadServerKey();
   const manager = registration.pushManager;
@@ -188,8 +192,11 @@ async function ensureSubscription() {
 
   if (subscription) {
     const usedKey = subscription.options && subscription.options.applicationServerKey;
-    // If the server's key changed, the old subscription can no longer be used.
+    // If the server's key changed, the old subscription can no longer be used:
+    // subscribe again and tell the server which row the new one replaces.
     if (usedKey && !sameBytes(usedKey, key)) {
+      const old = subscription.toJSON();
+      replacing = { endpoint: old.endpoint, auth: old.keys && old.keys.auth };
       await subscription.unsubscribe().catch(() => {});
       subscription = null;
     }
@@ -216,7 +223,11 @@ async function saveSubscription(subscription) {
   if (label) {
     payload.label = label;
   }
+  if (replacing && replacing.endpoint !== payload.endpoint) {
+    payload.replaces = replacing;
+  }
   const data = await sendJson('POST', '/api/subscriptions', payload);
+  replacing = null;
   if (data && data.id !== undefined && data.id !== null) {
     body.dataset.subscriptionId = String(data.id);
   }

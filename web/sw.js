@@ -157,17 +157,16 @@ self.addEventListener('pushsubscriptionchange', (event) => {
         });
       }
       if (fresh) {
+        const payload = fresh.toJSON();
+        const previous = old && old.toJSON ? old.toJSON() : null;
+        if (previous && previous.endpoint !== payload.endpoint) {
+          // The server moves the device's name and groups to the new row.
+          payload.replaces = { endpoint: previous.endpoint, auth: previous.keys && previous.keys.auth };
+        }
         await fetch('/api/subscriptions', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(fresh.toJSON()),
-        });
-      }
-      if (old && (!fresh || old.endpoint !== fresh.endpoint)) {
-        await fetch('/api/subscriptions', {
-          method: 'DELETE',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ endpoint: old.endpoint }),
+          body: JSON.stringify(payload),
         });
       }
     })().catch(() => {}),

@@ -102,6 +102,14 @@ class SubscriptionInput:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """The subscription a new one succeeds, proven by its auth secret."""
+
+    endpoint: str
+    auth: str
+
+
+@dataclass(frozen=True)
 class Subscription:
     id: int
     endpoint: str

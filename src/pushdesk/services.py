@@ -4,7 +4,9 @@ Each service writes through the store and then tells the event hub, so every
 window, WebSocket and table sees the change.
 """
 
+import hmac
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ from pushdesk.domain import (
     DEFAULT_TTL_SECONDS,
     Reminder,
     ReminderDraft,
+    Replacement,
     Subscription,
     SubscriptionInput,
     Target,
@@ -184,12 +187,35 @@ class SubscriptionService:
         self._hub = hub
         self._clock = clock
 
-    def register(self, subscription: SubscriptionInput) -> tuple[Subscription, bool]:
-        stored, created = self._store.subscriptions.upsert(subscription, self._clock())
+    def register(
+        self, subscription: SubscriptionInput, replaces: Replacement | None = None
+    ) -> tuple[Subscription, bool]:
+        """Store or refresh a device; ``replaces`` names the row it succeeds.
+
+        The old row is taken over (name and groups kept, row deleted) only when
+        its auth secret matches: knowing an endpoint alone proves nothing.
+        """
+        with self._store.transaction():
+            old = self._owned(replaces) if replaces else None
+            if old is not None and subscription.label is None:
+                subscription = replace(subscription, label=old.label or "")
+            groups = old.groups if old is not None else None
+            stored, created = self._store.subscriptions.upsert(
+                subscription, self._clock(), groups
+            )
+            if old is not None and old.id != stored.id:
+                self._store.subscriptions.delete(old.id)
+                WEB.info("%s replaced %s", stored.short_endpoint, old.short_endpoint)
         if created:
             WEB.info("new subscription %s", stored.short_endpoint)
         self._hub.publish(SubscriptionsChanged())
         return stored, created
+
+    def _owned(self, replaces: Replacement) -> Subscription | None:
+        old = self._store.subscriptions.find(replaces.endpoint)
+        if old is None or not hmac.compare_digest(old.auth, replaces.auth):
+            return None
+        return old
 
     def remove(self, endpoint: str) -> Subscription:
         removed = self._store.subscriptions.delete_endpoint(endpoint)

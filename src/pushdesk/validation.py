@@ -9,7 +9,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pushdesk.domain import SubscriptionInput
+from pushdesk.domain import Replacement, SubscriptionInput
 from pushdesk.errors import InvalidInput
 
 MAX_LABEL_LENGTH = 100
@@ -74,6 +74,22 @@ def parse_subscription(
     return SubscriptionInput(
         endpoint=endpoint, p256dh=p256dh, auth=auth, label=parse_label(body)
     )
+
+
+def parse_replaces(
+    body: Mapping[str, Any], allowed_origins: Iterable[str] = ()
+) -> Replacement | None:
+    """``replaces``: {endpoint, auth} of the subscription this one succeeds."""
+    value = body.get("replaces")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidInput(
+            "replaces must be an object with endpoint and auth.", "replaces"
+        )
+    endpoint = _endpoint(value.get("endpoint"), allowed_origins)
+    auth = _key(value.get("auth"), "replaces.auth", 16)
+    return Replacement(endpoint, auth)
 
 
 def parse_label(body: Mapping[str, Any]) -> str | None:

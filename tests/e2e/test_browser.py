@@ -14,6 +14,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from playwright.async_api import (
@@ -48,7 +49,14 @@ CHROMIUM_ARGS = [
 FAKE_PUSH_MANAGER = """
 (() => {
   const browserSubscription = %s;
-  let current = null;
+  const earlier = %s;  // a subscription made with another VAPID key, or null
+  let current = earlier && {
+    endpoint: earlier.endpoint,
+    expirationTime: null,
+    options: { applicationServerKey: new Uint8Array(65).fill(4).buffer },
+    toJSON: () => earlier,
+    unsubscribe: async () => { current = null; return true; },
+  };
   window.__pushdeskTest = { subscribeKeys: [] };
   PushManager.prototype.getSubscription = async function () { return current; };
   PushManager.prototype.subscribe = async function (options) {
@@ -125,9 +133,16 @@ def page_url(runtime: Runtime) -> str:
 
 
 async def open_page(
-    context: BrowserContext, runtime: Runtime, browser: BrowserSubscription
+    context: BrowserContext,
+    runtime: Runtime,
+    browser: BrowserSubscription,
+    earlier: BrowserSubscription | None = None,
 ) -> Page:
-    await context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(browser.to_json()))
+    script = FAKE_PUSH_MANAGER % (
+        json.dumps(browser.to_json()),
+        json.dumps(earlier.to_json() if earlier else None),
+    )
+    await context.add_init_script(script)
     page = await context.new_page()
     await page.goto(page_url(runtime) + "/")
     return page
@@ -310,3 +325,25 @@ async def test_every_push_shows_exactly_one_notification(
     shown = await page.evaluate(SHOWN_NOTIFICATIONS)
 
     assert [(n["title"], n["body"]) for n in shown] == [(title, body)]
+
+
+async def test_a_subscription_made_with_an_old_key_is_replaced_keeping_its_name(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    earlier, fresh = push_service.new_subscription(), push_service.new_subscription()
+    async with aiohttp.ClientSession() as http:
+        posted = await http.post(
+            page_url(runtime) + "/api/subscriptions",
+            json=earlier.to_json() | {"label": "Anna"},
+        )
+        assert posted.status == 201
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+
+    page = await open_page(browser_context, runtime, fresh, earlier=earlier)
+    await state(page, "subscribed")
+
+    [device] = runtime.store.subscriptions.all()
+    assert device.endpoint == fresh.endpoint
+    assert device.label == "Anna"

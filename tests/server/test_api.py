@@ -385,3 +385,49 @@ class TestReceipts:
 
         assert response.status == 400
         assert (await response.json())["field"] == field
+
+
+class TestReplacingASubscription:
+    async def test_the_new_subscription_takes_over_name_and_groups(
+        self,
+        client: TestClient[Any, Any],
+        store: Store,
+        push_service: PushServiceDouble,
+    ) -> None:
+        old = https(push_service, "old") | {"label": "Anna"}
+        await client.post("/api/subscriptions", json=old)
+        [row] = store.subscriptions.all()
+        store.subscriptions.set_groups(row.id, ["Kitchen"])
+        new = https(push_service, "new")
+        replaces = {"endpoint": old["endpoint"], "auth": old["keys"]["auth"]}
+
+        response = await client.post(
+            "/api/subscriptions", json=new | {"replaces": replaces}
+        )
+
+        assert response.status == 201
+        [device] = store.subscriptions.all()
+        assert device.endpoint == new["endpoint"]
+        assert (device.label, device.groups) == ("Anna", ("Kitchen",))
+
+    async def test_without_the_old_secret_nothing_is_taken_over(
+        self,
+        client: TestClient[Any, Any],
+        store: Store,
+        push_service: PushServiceDouble,
+    ) -> None:
+        old = https(push_service, "old") | {"label": "Anna"}
+        await client.post("/api/subscriptions", json=old)
+        new = https(push_service, "new")
+        wrong = {"endpoint": old["endpoint"], "auth": new["keys"]["auth"]}
+
+        await client.post("/api/subscriptions", json=new | {"replaces": wrong})
+
+        labels = sorted(str(s.label) for s in store.subscriptions.all())
+        assert labels == ["Anna", "None"]
+
+
+def https(push_service: PushServiceDouble, token: str) -> dict[str, Any]:
+    body = push_service.new_subscription().to_json()
+    body["endpoint"] = f"https://fcm.googleapis.com/fcm/send/{token}"
+    return body

@@ -13,7 +13,7 @@ from pushdesk.log import WEB
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.services import Services
 from pushdesk.store.receipts import KINDS
-from pushdesk.validation import parse_endpoint, parse_subscription
+from pushdesk.validation import parse_endpoint, parse_replaces, parse_subscription
 
 SERVICES = web.AppKey("services", Services)
 VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
@@ -65,10 +65,11 @@ async def subscribe(request: web.Request) -> web.Response:
     body = await read_json(request)
     origins: tuple[str, ...] = request.app[ALLOWED_PUSH_ORIGINS]
     subscription = parse_subscription(body, origins)
+    replaces = parse_replaces(body, origins)
 
     user_agent = request.headers.get("User-Agent", "")[:300] or None
     stored, created = request.app[SERVICES].subscriptions.register(
-        replace(subscription, user_agent=user_agent)
+        replace(subscription, user_agent=user_agent), replaces
     )
     return web.json_response(
         {"id": stored.id, "created": created}, status=201 if created else 200
