@@ -1,7 +1,8 @@
 // pushdesk – subscription page logic.
 //
 // State for automated tests is published on <body>:
-//   data-state            unsupported | insecure | denied | ready | subscribed | error
+//   data-state            unsupported | insecure | install | denied | ready | subscribed |
+//                         unsubscribed | error
 //   data-subscription-id  server id of this device's subscription (after a successful POST)
 //   data-events           connecting | open | closed   (live events WebSocket)
 //   data-last-push-id     id of the last push payload the service worker forwarded
@@ -23,7 +24,13 @@ const MESSAGES = {
   ready: 'Notifications are off for this device. Press "Enable notifications" to turn them on.',
   dismissed:
     'No permission was given. Press "Enable notifications" again and choose "Allow" when the browser asks.',
+  install:
+    'On iPhone and iPad, notifications only reach web apps on the home screen: tap the Share ' +
+    'button, choose "Add to Home Screen", then open pushdesk from the home screen and ' +
+    'enable notifications there.',
   subscribed: 'Notifications are on for this device.',
+  testSent: 'A test notification is on its way.',
+  testTooOften: 'Please wait a minute before asking for another test.',
   turnedOff: 'Notifications are turned off for this device.',
   offline: 'Could not reach the pushdesk server. Check your connection and try again.',
   pushServiceTimeout:
@@ -36,6 +43,7 @@ const statusEl = document.getElementById('status');
 const labelInput = document.getElementById('label');
 const enableButton = document.getElementById('enable');
 const disableButton = document.getElementById('disable');
+const testButton = document.getElementById('test');
 const eventsList = document.getElementById('events');
 const eventsEmpty = document.getElementById('events-empty');
 
@@ -72,10 +80,26 @@ function setState(state, message) {
     statusEl.textContent = message;
   }
   const canEnable =
-    state === 'ready' || state === 'subscribed' || (state === 'error' && registration !== null);
+    state === 'ready' ||
+    state === 'subscribed' ||
+    state === 'unsubscribed' ||
+    (state === 'error' && registration !== null);
   enableButton.disabled = busy || !canEnable;
   disableButton.hidden = state !== 'subscribed';
   disableButton.disabled = busy;
+  testButton.hidden = state !== 'subscribed';
+  testButton.disabled = busy;
+}
+
+/** iPhone, iPad (iPadOS reports itself as a Mac with a touch screen), iPod. */
+function isAppleMobile() {
+  const agent = navigator.userAgent || '';
+  return /iPhone|iPad|iPod/.test(agent) || (/Macintosh/.test(agent) && navigator.maxTouchPoints > 1);
+}
+
+/** Opened from the home screen, as iOS requires for push. */
+function isStandalone() {
+  return navigator.standalone === true || window.matchMedia('(display-mode: standalone)').matches;
 }
 
 function setBusy(value) {
@@ -287,6 +311,23 @@ async function onEnableClick() {
   }
 }
 
+async function onTestClick() {
+  if (busy) return;
+  setBusy(true);
+  try {
+    const subscription = registration ? await registration.pushManager.getSubscription() : null;
+    if (!subscription) throw new Error('This browser has no subscription any more.');
+    const { endpoint, keys } = subscription.toJSON();
+    await sendJson('POST', '/api/test-notification', { endpoint, auth: keys && keys.auth });
+    statusEl.textContent = MESSAGES.testSent;
+  } catch (err) {
+    statusEl.textContent =
+      err.status === 429 ? MESSAGES.testTooOften : describeError(err, 'The test could not be sent.');
+  } finally {
+    setBusy(false);
+  }
+}
+
 async function onDisableClick() {
   if (busy) return;
   setBusy(true);
@@ -305,7 +346,7 @@ async function onDisableClick() {
       }
     }
     delete body.dataset.subscriptionId;
-    setState('ready', MESSAGES.turnedOff);
+    setState('unsubscribed', MESSAGES.turnedOff);
   } catch (err) {
     delete body.dataset.subscriptionId;
     setState(
@@ -422,6 +463,10 @@ async function start() {
     setState('insecure', MESSAGES.insecure);
     return;
   }
+  if (isAppleMobile() && !isStandalone()) {
+    setState('install', MESSAGES.install);
+    return;
+  }
   if (!('serviceWorker' in navigator) || !('PushManager' in window) || !('Notification' in window)) {
     setState('unsupported', MESSAGES.unsupported);
     return;
@@ -448,6 +493,7 @@ async function start() {
 
   enableButton.addEventListener('click', onEnableClick);
   disableButton.addEventListener('click', onDisableClick);
+  testButton.addEventListener('click', onTestClick);
 
   try {
     await loadServerKey();
@@ -459,7 +505,11 @@ async function start() {
 
   const optedOut = storageGet(OPTED_OUT_KEY) === '1';
   if (Notification.permission !== 'granted' || optedOut) {
-    setState('ready', optedOut ? MESSAGES.turnedOff : MESSAGES.ready);
+    if (optedOut) {
+      setState('unsubscribed', MESSAGES.turnedOff);
+    } else {
+      setState('ready', MESSAGES.ready);
+    }
     return;
   }
 

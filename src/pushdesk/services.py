@@ -211,6 +211,10 @@ class SubscriptionService:
         self._hub.publish(SubscriptionsChanged())
         return stored, created
 
+    def owned(self, proof: Replacement) -> Subscription | None:
+        """The device at ``proof.endpoint``, if ``proof.auth`` is its secret."""
+        return self._owned(proof)
+
     def _owned(self, replaces: Replacement) -> Subscription | None:
         old = self._store.subscriptions.find(replaces.endpoint)
         if old is None or not hmac.compare_digest(old.auth, replaces.auth):
@@ -258,8 +262,12 @@ class Services:
     def __init__(self, store: Store, hub: EventHub, clock: Clock) -> None:
         self._store = store
         self.hub = hub
+        self._clock = clock
         self.reminders = ReminderService(store, hub, clock)
         self.subscriptions = SubscriptionService(store, hub, clock)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     def receipt_secret(self) -> str:
         return self._store.receipt_secret()

@@ -76,6 +76,15 @@ def parse_subscription(
     )
 
 
+def parse_device_proof(
+    body: Mapping[str, Any], allowed_origins: Iterable[str] = ()
+) -> Replacement:
+    """{endpoint, auth}: a device proving it is the one subscribed there."""
+    endpoint = _endpoint(body.get("endpoint"), allowed_origins)
+    auth = _key(body.get("auth"), "auth", 16)
+    return Replacement(endpoint, auth)
+
+
 def parse_replaces(
     body: Mapping[str, Any], allowed_origins: Iterable[str] = ()
 ) -> Replacement | None:

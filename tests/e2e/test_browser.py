@@ -255,7 +255,7 @@ async def test_turn_off_unsubscribes_and_deletes_the_servers_row(
     await state(page, "subscribed")
 
     await page.click("#disable")
-    await state(page, "ready")
+    await state(page, "unsubscribed")
 
     assert runtime.store.subscriptions.all() == []
 
@@ -347,3 +347,43 @@ async def test_a_subscription_made_with_an_old_key_is_replaced_keeping_its_name(
     [device] = runtime.store.subscriptions.all()
     assert device.endpoint == fresh.endpoint
     assert device.label == "Anna"
+
+
+async def test_send_me_a_test_notification_reaches_this_device_only(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    other = push_service.new_subscription()
+    async with aiohttp.ClientSession() as http:
+        await http.post(page_url(runtime) + "/api/subscriptions", json=other.to_json())
+    browser = push_service.new_subscription()
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+    page = await open_page(browser_context, runtime, browser)
+    await state(page, "subscribed")
+
+    await page.click("#test")
+    [push] = await push_service.wait_for(1, timeout=10)
+
+    assert push.endpoint == browser.endpoint
+    assert "Test notification" in push.json()["body"]
+    assert "on its way" in await page.inner_text("#status")
+
+
+async def test_iphone_safari_outside_the_home_screen_is_told_to_add_it(
+    runtime: Runtime, browser: Browser
+) -> None:
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+    )
+    context = await browser.new_context(user_agent=iphone)
+    try:
+        page = await context.new_page()
+        await page.goto(page_url(runtime) + "/")
+        await state(page, "install")
+
+        assert "Add to Home Screen" in await page.inner_text("#status")
+        assert await page.is_disabled("#enable")
+    finally:
+        await context.close()

@@ -431,3 +431,51 @@ def https(push_service: PushServiceDouble, token: str) -> dict[str, Any]:
     body = push_service.new_subscription().to_json()
     body["endpoint"] = f"https://fcm.googleapis.com/fcm/send/{token}"
     return body
+
+
+class TestTestNotification:
+    async def test_a_device_gets_a_test_only_for_itself_and_only_so_often(
+        self,
+        client: TestClient[Any, Any],
+        services: Services,
+        store: Store,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+    ) -> None:
+        device = https(push_service, "me")
+        await client.post("/api/subscriptions", json=device)
+        await client.post("/api/subscriptions", json=https(push_service, "other"))
+        proof = {"endpoint": device["endpoint"], "auth": device["keys"]["auth"]}
+
+        answers = [
+            (await client.post("/api/test-notification", json=proof)).status
+            for _ in range(3)
+        ]
+        refused = await client.post("/api/test-notification", json=proof)
+        clock.advance(minutes=1)
+        again = await client.post("/api/test-notification", json=proof)
+
+        assert answers == [202, 202, 202]
+        assert refused.status == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert again.status == 202
+        [me] = [
+            s for s in store.subscriptions.all() if s.endpoint == device["endpoint"]
+        ]
+        targets = {r.target.subscription_ids for r in services.reminders.all()}
+        assert targets == {(me.id,)}
+
+    async def test_a_wrong_secret_is_refused(
+        self,
+        client: TestClient[Any, Any],
+        services: Services,
+        push_service: PushServiceDouble,
+    ) -> None:
+        device = https(push_service, "me")
+        await client.post("/api/subscriptions", json=device)
+        wrong = {"endpoint": device["endpoint"], "auth": "AAAAAAAAAAAAAAAAAAAAAA"}
+
+        response = await client.post("/api/test-notification", json=wrong)
+
+        assert response.status == 403
+        assert services.reminders.all() == []

@@ -8,17 +8,25 @@ from typing import Any
 from aiohttp import web
 
 from pushdesk import __version__
+from pushdesk.domain import Target
 from pushdesk.errors import InvalidInput, NotFound
 from pushdesk.log import WEB
 from pushdesk.push.receipts import ReceiptSigner
+from pushdesk.server.limits import RateLimit
 from pushdesk.services import Services
 from pushdesk.store.receipts import KINDS
-from pushdesk.validation import parse_endpoint, parse_replaces, parse_subscription
+from pushdesk.validation import (
+    parse_device_proof,
+    parse_endpoint,
+    parse_replaces,
+    parse_subscription,
+)
 
 SERVICES = web.AppKey("services", Services)
 VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
 ALLOWED_PUSH_ORIGINS = web.AppKey[tuple[str, ...]]("allowed_push_origins")
 RECEIPTS = web.AppKey("receipts", ReceiptSigner)
+TEST_LIMIT = web.AppKey("test_limit", RateLimit)
 
 
 def json_error(status: int, message: str, field: str | None = None) -> web.Response:
@@ -74,6 +82,38 @@ async def subscribe(request: web.Request) -> web.Response:
     return web.json_response(
         {"id": stored.id, "created": created}, status=201 if created else 200
     )
+
+
+TEST_MESSAGE = "Test notification: pushdesk can reach this device."
+
+
+async def test_notification(request: web.Request) -> web.Response:
+    """The page's "Send me a test notification", for its own device only."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    origins: tuple[str, ...] = request.app[ALLOWED_PUSH_ORIGINS]
+    proof = parse_device_proof(body, origins)
+
+    wait = request.app[TEST_LIMIT].retry_after(request.remote or "?")
+    if wait is not None:
+        error = json_error(429, "Please wait a minute before asking again.")
+        error.headers["Retry-After"] = str(wait)
+        return error
+
+    services = request.app[SERVICES]
+    device = services.subscriptions.owned(proof)
+    if device is None:
+        return json_error(403, "This device is not subscribed here.", "auth")
+    reminder = services.reminders.schedule(
+        "pushdesk",
+        TEST_MESSAGE,
+        None,
+        services.now(),
+        target=Target(subscription_ids=(device.id,)),
+        ttl=600,
+    )
+    return web.json_response({"id": reminder.id}, status=202)
 
 
 async def receipt(request: web.Request) -> web.Response:
@@ -148,3 +188,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/subscriptions", subscribe)
     app.router.add_delete("/api/subscriptions", unsubscribe)
     app.router.add_post("/api/receipts", receipt)
+    app.router.add_post("/api/test-notification", test_notification)

@@ -5,6 +5,7 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -17,7 +18,11 @@ from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.resources import web_dir
 from pushdesk.server import api
 from pushdesk.server.events import LiveEvents
+from pushdesk.server.limits import RateLimit
 from pushdesk.services import Services
+
+# "Send me a test notification": enough to try, too few to annoy.
+TEST_NOTIFICATIONS_PER_MINUTE = 3
 
 # Subscriptions are a few hundred bytes; nothing a page sends is larger.
 MAX_BODY_BYTES = 16 * 1024
@@ -41,6 +46,9 @@ def create_app(
     app[api.VAPID_PUBLIC_KEY] = vapid_public_key
     app[api.ALLOWED_PUSH_ORIGINS] = allowed_push_origins
     app[api.RECEIPTS] = receipts or ReceiptSigner(services.receipt_secret())
+    app[api.TEST_LIMIT] = RateLimit(
+        TEST_NOTIFICATIONS_PER_MINUTE, timedelta(minutes=1), services.now
+    )
 
     live = LiveEvents(services.hub)
     app[LIVE_EVENTS] = live
