@@ -85,6 +85,8 @@ function setState(state, message) {
     state === 'unsubscribed' ||
     (state === 'error' && registration !== null);
   enableButton.disabled = busy || !canEnable;
+  // Once on, the same button saves a changed device name.
+  enableButton.textContent = state === 'subscribed' ? 'Save device name' : 'Enable notifications';
   disableButton.hidden = state !== 'subscribed';
   disableButton.disabled = busy;
   testButton.hidden = state !== 'subscribed';
