@@ -338,10 +338,11 @@ async function onDisableClick() {
     const subscription = registration ? await registration.pushManager.getSubscription() : null;
     storageSet(OPTED_OUT_KEY, '1');
     if (subscription) {
-      const { endpoint } = subscription;
+      const { endpoint, keys } = subscription.toJSON();
       await subscription.unsubscribe().catch(() => false);
       try {
-        await sendJson('DELETE', '/api/subscriptions', { endpoint });
+        // The auth secret proves to the server that this is that device.
+        await sendJson('DELETE', '/api/subscriptions', { endpoint, auth: keys && keys.auth });
       } catch (err) {
         // Unknown to the server already: that is the outcome we wanted anyway.
         if (err.status !== 404) throw err;

@@ -221,8 +221,14 @@ class SubscriptionService:
             return None
         return old
 
-    def remove(self, endpoint: str) -> Subscription:
-        removed = self._store.subscriptions.delete_endpoint(endpoint)
+    def remove(self, proof: Replacement) -> Subscription:
+        """Delete a device's row at its own request (endpoint and auth secret)."""
+        owned = self._owned(proof)
+        if owned is None:
+            # Unknown, or known with another secret: the same answer, so the
+            # API does not tell which endpoints exist.
+            raise NotFound("That subscription is not known.")
+        removed = self._store.subscriptions.delete_endpoint(owned.endpoint)
         if removed is None:
             raise NotFound("That subscription is not known.")
         WEB.info("subscription %s removed by its device", removed.short_endpoint)

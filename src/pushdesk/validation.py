@@ -144,12 +144,6 @@ def parse_groups(body: Mapping[str, Any]) -> list[str]:
     return list(names.values())
 
 
-def parse_endpoint(body: Any, allowed_origins: Iterable[str] = ()) -> str:
-    if not isinstance(body, Mapping):
-        raise InvalidInput("The body must be a JSON object.")
-    return _endpoint(body.get("endpoint"), allowed_origins)
-
-
 def parse_click_url(url: str | None) -> str | None:
     """A reminder's click URL: empty means none; otherwise http(s) only."""
     if url is None or not url.strip():

@@ -84,18 +84,35 @@ async def test_unsubscribe_deletes_the_row(
     client: TestClient[Any, Any], store: Store, https_subscription: dict[str, Any]
 ) -> None:
     await client.post("/api/subscriptions", json=https_subscription)
+    proof = {
+        "endpoint": https_subscription["endpoint"],
+        "auth": https_subscription["keys"]["auth"],
+    }
 
-    response = await client.delete(
-        "/api/subscriptions", json={"endpoint": https_subscription["endpoint"]}
-    )
-    missing = await client.delete(
-        "/api/subscriptions", json={"endpoint": https_subscription["endpoint"]}
-    )
+    response = await client.delete("/api/subscriptions", json=proof)
+    missing = await client.delete("/api/subscriptions", json=proof)
 
     assert response.status == 200
     assert store.subscriptions.all() == []
     assert missing.status == 404
     assert "error" in await missing.json()
+
+
+async def test_only_the_device_itself_can_unsubscribe(
+    client: TestClient[Any, Any], store: Store, https_subscription: dict[str, Any]
+) -> None:
+    await client.post("/api/subscriptions", json=https_subscription)
+    endpoint = https_subscription["endpoint"]
+
+    no_secret = await client.delete("/api/subscriptions", json={"endpoint": endpoint})
+    wrong = await client.delete(
+        "/api/subscriptions",
+        json={"endpoint": endpoint, "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+    )
+
+    assert no_secret.status == 400
+    assert wrong.status == 404
+    assert len(store.subscriptions.all()) == 1
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ from pushdesk.services import Services
 from pushdesk.store.receipts import KINDS
 from pushdesk.validation import (
     parse_device_proof,
-    parse_endpoint,
     parse_replaces,
     parse_subscription,
 )
@@ -144,10 +143,14 @@ def _positive_int(body: dict[str, Any], field: str) -> int:
 
 
 async def unsubscribe(request: web.Request) -> web.Response:
+    """A device turns itself off; its auth secret proves it is that device."""
     body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
     origins: tuple[str, ...] = request.app[ALLOWED_PUSH_ORIGINS]
-    endpoint = parse_endpoint(body, origins)
-    removed = request.app[SERVICES].subscriptions.remove(endpoint)
+    removed = request.app[SERVICES].subscriptions.remove(
+        parse_device_proof(body, origins)
+    )
     return web.json_response({"removed": removed.id})
 
 
