@@ -11,6 +11,7 @@ const LABEL_KEY = 'pushdesk.label';
 const OPTED_OUT_KEY = 'pushdesk.optedOut';
 const MAX_EVENTS = 50;
 const SUBSCRIBE_TIMEOUT_MS = 20000;
+const AUTO_SUBSCRIBE_ATTEMPTS = 4;
 
 const MESSAGES = {
   insecure:
@@ -517,17 +518,27 @@ async function start() {
   }
 
   // Permission was given earlier: make sure the server has a fresh copy.
+  // A browser that has just started may not have reached its push service
+  // yet (Firefox connects late), so a subscribe that times out is retried.
   let subscription;
-  try {
-    subscription = await ensureSubscription();
-  } catch (err) {
-    if (err instanceof UserFacingError) {
-      setState('error', err.message);
-    } else {
-      // Could not subscribe without a click; let the user press the button.
-      setState('ready', MESSAGES.ready);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      subscription = await ensureSubscription();
+      break;
+    } catch (err) {
+      const timedOut = err instanceof UserFacingError && err.message === MESSAGES.pushServiceTimeout;
+      if (timedOut && attempt < AUTO_SUBSCRIBE_ATTEMPTS) {
+        await new Promise((resolve) => window.setTimeout(resolve, 2000));
+        continue;
+      }
+      if (err instanceof UserFacingError) {
+        setState('error', err.message);
+      } else {
+        // Could not subscribe without a click; let the user press the button.
+        setState('ready', MESSAGES.ready);
+      }
+      return;
     }
-    return;
   }
   try {
     await saveSubscription(subscription);

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import ssl
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -106,14 +107,7 @@ class Runtime:
         )
         # Encryption is the CPU-bound part of a fan-out: a worker process puts
         # it on another core and keeps the window and server responsive.
-        self._executor = ProcessPoolExecutor(
-            max_workers=ENCRYPTION_WORKERS,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=follow_parent,
-        )
-        await asyncio.get_running_loop().run_in_executor(
-            self._executor, encrypt_many, [], b""
-        )
+        self._executor = await self._encryption_workers()
         sender = PushSender(
             self.keys, subject, self._session, self.clock, executor=self._executor
         )
@@ -141,6 +135,24 @@ class Runtime:
             asyncio.create_task(scheduler.run(), name="scheduler"),
         ]
         APP.info("pushdesk started with data in %s", self.config.data_dir)
+
+    async def _encryption_workers(self) -> ProcessPoolExecutor | None:
+        """Start the worker now, so the first fan-out does not wait for it."""
+        executor = ProcessPoolExecutor(
+            max_workers=ENCRYPTION_WORKERS,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=follow_parent,
+        )
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                executor, encrypt_many, [], b""
+            )
+        except (BrokenProcessPool, OSError) as exc:
+            # Sending still works, only on this core: slower, not broken.
+            APP.warning("no encryption worker (%s); encrypting in-process", exc)
+            executor.shutdown(wait=False, cancel_futures=True)
+            return None
+        return executor
 
     def _tls(self) -> tuple[ssl.SSLContext | None, web.Application | None]:
         """HTTPS by default: the operator's certificate, or one from our CA."""
