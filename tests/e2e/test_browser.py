@@ -387,3 +387,48 @@ async def test_iphone_safari_outside_the_home_screen_is_told_to_add_it(
         assert await page.is_disabled("#enable")
     finally:
         await context.close()
+
+
+async def test_a_click_closes_the_notification_and_reports_it(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    browser = push_service.new_subscription()
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+    page = await open_page(browser_context, runtime, browser)
+    await state(page, "subscribed")
+    reminder = runtime.services.reminders.schedule(
+        "Kitchen", "Click me", None, runtime.clock()
+    )
+    [push] = await push_service.wait_for(1, timeout=10)
+    cdp = await browser_context.new_cdp_session(page)
+    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
+    await cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": page_url(runtime),
+            "registrationId": registration,
+            "data": push.plaintext.decode(),
+        },
+    )
+    assert len(await page.evaluate(SHOWN_NOTIFICATIONS)) == 1
+
+    # Headless Chromium cannot click a notification; the worker's own click
+    # handler is run with the notification it showed.
+    [worker] = browser_context.service_workers
+    await worker.evaluate(
+        """async () => {
+            const [shown] = await self.registration.getNotifications();
+            const click = new NotificationEvent(
+                'notificationclick', {notification: shown});
+            self.dispatchEvent(click);
+        }"""
+    )
+
+    await until(lambda: runtime.services.reminders.reach()[reminder.id].clicked == 1)
+    remaining = await page.evaluate(
+        "async () => (await (await navigator.serviceWorker.ready)"
+        ".getNotifications()).length"
+    )
+    assert remaining == 0
