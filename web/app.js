@@ -12,6 +12,9 @@ const OPTED_OUT_KEY = 'pushdesk.optedOut';
 const MAX_EVENTS = 50;
 const SUBSCRIBE_TIMEOUT_MS = 20000;
 const AUTO_SUBSCRIBE_ATTEMPTS = 4;
+// pushdesk's default ports: HTTPS, and the plain-HTTP set-up page beside it.
+const SECURE_PORT = 8443;
+const SETUP_PORT = 8080;
 
 const MESSAGES = {
   insecure:
@@ -92,6 +95,23 @@ function setState(state, message) {
   disableButton.disabled = busy;
   testButton.hidden = state !== 'subscribed';
   testButton.disabled = busy;
+}
+
+/** Next to the "not secure" message: where the secure page normally is. */
+function offerSecureAddress() {
+  const secure = `https://${window.location.hostname}:${SECURE_PORT}/`;
+  const hint = document.createElement('p');
+  hint.className = 'hint';
+  hint.append('Try the secure address ');
+  const link = document.createElement('a');
+  link.href = secure;
+  link.textContent = secure;
+  hint.append(link, ' — if your device does not trust it yet, open ');
+  const setup = document.createElement('a');
+  setup.href = `http://${window.location.hostname}:${SETUP_PORT}/`;
+  setup.textContent = 'the set-up page';
+  hint.append(setup, ' first. If neither opens, ask whoever runs pushdesk to turn HTTPS on.');
+  statusEl.after(hint);
 }
 
 /** iPhone, iPad (iPadOS reports itself as a Mac with a touch screen), iPod. */
@@ -465,6 +485,7 @@ async function start() {
 
   if (!window.isSecureContext) {
     setState('insecure', MESSAGES.insecure);
+    offerSecureAddress();
     return;
   }
   if (isAppleMobile() && !isStandalone()) {

@@ -288,6 +288,8 @@ async def test_plain_http_on_a_lan_name_explains_it_is_not_secure(
     await state(page, "insecure")
 
     assert "secure" in (await page.inner_text("#status")).lower()
+    fix = page.locator(f"a[href='https://{LAN_NAME}:8443/']")
+    assert await fix.count() == 1
     assert await page.is_disabled("#enable")
 
 
@@ -432,3 +434,30 @@ async def test_a_click_closes_the_notification_and_reports_it(
         ".getNotifications()).length"
     )
     assert remaining == 0
+
+
+async def test_the_page_reconnects_its_live_events_after_a_drop(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    from pushdesk.events import ReminderSent
+    from pushdesk.server.app import LIVE_EVENTS
+
+    page = await open_page(browser_context, runtime, push_service.new_subscription())
+    await page.wait_for_selector("body[data-events='open']", timeout=10_000)
+    assert runtime.server is not None
+    live = runtime.server.app[LIVE_EVENTS]
+
+    for socket in list(live._sockets):
+        await socket.close()
+    await page.wait_for_selector("body[data-events='closed']", timeout=10_000)
+    await page.wait_for_selector("body[data-events='open']", timeout=15_000)
+    await until(lambda: live.connected == 1)
+    runtime.hub.publish(
+        ReminderSent(77, runtime.clock(), "Back", "Still here", delivered=1, total=1)
+    )
+
+    item = page.locator("#events [data-id='77']")
+    await item.wait_for(timeout=10_000)
+    assert "Still here" in await item.inner_text()
