@@ -39,6 +39,10 @@ from pushdesk.validation import check_vapid_subject
 # One core stays with the event loop (HTTP, SQLite, the window).
 ENCRYPTION_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 
+# How often a running pushdesk checks its server certificate against the
+# machine's current addresses and its expiry.
+CERTIFICATE_CHECK_SECONDS = 3600
+
 # Longer than one push's timeout, so an orderly stop never cuts a send short.
 SHUTDOWN_GRACE_SECONDS = DEFAULT_TIMEOUT_SECONDS + 5
 
@@ -68,6 +72,9 @@ class Runtime:
         self.receipts = ReceiptSigner(self.store.receipt_secret())
         self._session: aiohttp.ClientSession | None = None
         self._executor: ProcessPoolExecutor | None = None
+        self._ca: LocalCA | None = None
+        self._tls_context: ssl.SSLContext | None = None
+        self._renewal: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.scheduler: Scheduler | None = None
         self.engine: DeliveryEngine | None = None
@@ -134,6 +141,10 @@ class Runtime:
             asyncio.create_task(engine.run(), name="delivery"),
             asyncio.create_task(scheduler.run(), name="scheduler"),
         ]
+        if self._ca is not None:
+            self._renewal = asyncio.create_task(
+                self._renew_certificates(), name="certificates"
+            )
         APP.info("pushdesk started with data in %s", self.config.data_dir)
 
     async def _encryption_workers(self) -> ProcessPoolExecutor | None:
@@ -167,15 +178,41 @@ class Runtime:
             ca = LocalCA(self.config.data_dir / "tls", self.clock)
             files = ca.server_files(machine_names())
         context = files.ssl_context()
+        self._ca, self._tls_context = ca, context
         onboarding = create_onboarding_app(
             ca, lambda: self.server.port if self.server else 0
         )
         return context, onboarding
 
+    def renew_certificate(self) -> bool:
+        """Issue a new server certificate if the machine's names or addresses
+        changed or the old one nears its end; new connections get it at once.
+        """
+        if self._ca is None or self._tls_context is None:
+            return False
+        before = self._ca.server_cert_path.read_bytes()
+        files = self._ca.server_files(machine_names())
+        if files.cert.read_bytes() == before:
+            return False
+        self._tls_context.load_cert_chain(files.cert, files.key)
+        return True
+
+    async def _renew_certificates(self) -> None:
+        while True:
+            await asyncio.sleep(CERTIFICATE_CHECK_SECONDS)
+            try:
+                self.renew_certificate()
+            except Exception:
+                APP.exception("unable to renew the server certificate")
+
     async def stop(self) -> None:
         """Stop in reverse order; a send in flight is allowed to finish its write."""
         if self.server is not None:
             await self.server.stop()
+        if self._renewal is not None:
+            self._renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewal
         if self.scheduler is not None and self.engine is not None:
             # Let the sends on the wire finish and be recorded; only a push
             # service that hangs past the timeout gets cut off.

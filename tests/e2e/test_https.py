@@ -156,3 +156,43 @@ def own_certificate(folder: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+async def test_a_running_pushdesk_renews_its_certificate_before_it_expires(
+    config: Config, data_dir: Path
+) -> None:
+    import asyncio
+
+    from tests.support.clock import FakeClock
+
+    clock = FakeClock(datetime.now(UTC))
+    options = replace(config.server, http=False, helper_port=None)
+    runtime = Runtime(replace(config, server=options), open_store(config), clock=clock)
+    await runtime.start()
+    try:
+        assert runtime.server is not None
+        # Only the serial number is compared: the renewed certificate starts
+        # in the fake clock's future, which a verifying client would refuse.
+        trust = ssl.create_default_context()
+        trust.check_hostname = False
+        trust.verify_mode = ssl.CERT_NONE
+
+        async def served_serial() -> int:
+            _, writer = await asyncio.open_connection(
+                "127.0.0.1",
+                runtime.server.port,
+                ssl=trust,  # type: ignore[union-attr]
+            )
+            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            writer.close()
+            await writer.wait_closed()
+            return x509.load_der_x509_certificate(der).serial_number
+
+        first = await served_serial()
+        assert runtime.renew_certificate() is False
+        clock.advance(days=370)
+
+        assert runtime.renew_certificate() is True
+        assert await served_serial() != first
+    finally:
+        await runtime.stop()
