@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,6 +27,7 @@ from playwright.async_api import (
 )
 
 from pushdesk.app import Runtime
+from pushdesk.config import Config
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 pytestmark = pytest.mark.e2e
@@ -461,3 +463,46 @@ async def test_the_page_reconnects_its_live_events_after_a_drop(
     item = page.locator("#events [data-id='77']")
     await item.wait_for(timeout=10_000)
     assert "Still here" in await item.inner_text()
+
+
+async def test_a_notification_is_shown_even_when_its_icon_cannot_be_loaded(
+    config: Config,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil as files
+
+    from pushdesk.app import open_store
+    from pushdesk.resources import web_dir
+
+    without_icons = tmp_path / "web"
+    files.copytree(web_dir(), without_icons, ignore=files.ignore_patterns("*.png"))
+    monkeypatch.setattr("pushdesk.server.app.web_dir", lambda: without_icons)
+    runtime = Runtime(config, open_store(config))
+    await runtime.start()
+    try:
+        page = await open_page(
+            browser_context, runtime, push_service.new_subscription()
+        )
+        await state(page, "ready")
+        await browser_context.grant_permissions(
+            ["notifications"], origin=page_url(runtime)
+        )
+        cdp = await browser_context.new_cdp_session(page)
+        registration = await service_worker_registration(cdp, page_url(runtime) + "/")
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": page_url(runtime),
+                "registrationId": registration,
+                "data": '{"title": "No icon", "body": "Still shown"}',
+            },
+        )
+
+        shown = await page.evaluate(SHOWN_NOTIFICATIONS)
+    finally:
+        await runtime.stop()
+
+    assert [(n["title"], n["body"]) for n in shown] == [("No icon", "Still shown")]
