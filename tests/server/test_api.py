@@ -287,8 +287,8 @@ async def test_page_worker_and_manifest_are_served(
     assert document["display"] == "standalone"
     sizes = {(i["sizes"], i.get("purpose", "any")) for i in document["icons"]}
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
-    for icon in document["icons"]:
-        assert (await client.get(icon["src"])).status == 200
+    for listed in document["icons"]:
+        assert (await client.get(listed["src"])).status == 200
     assert 'rel="apple-touch-icon"' in await page.text()
     assert icon.status == 200
 
