@@ -238,6 +238,9 @@ class SubscriptionService:
     def all(self) -> list[Subscription]:
         return self._store.subscriptions.all()
 
+    def count(self) -> int:
+        return self._store.subscriptions.count()
+
     def import_text(self, text: str, allowed_origins: Iterable[str]) -> ImportReport:
         """Add or update every valid item; report the others with the reason."""
         report = ImportReport()

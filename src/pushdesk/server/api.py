@@ -63,7 +63,7 @@ async def health(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "version": __version__,
-            "subscriptions": len(services.subscriptions.all()),
+            "subscriptions": services.subscriptions.count(),
         }
     )
 
