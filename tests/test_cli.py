@@ -408,7 +408,7 @@ def test_remind_with_targets_options_and_a_repeat_rule(
         (["--to-subscription", "9"], "There is no device 9."),
         (["--repeat", "sometimes"], "is not a repeat rule"),
         (["--repeat", "daily", "--tz", "Mars/Olympus"], "Mars/Olympus"),
-        (["--tz", "UTC"], "--tz goes with --repeat."),
+        (["--to", " "], "--to needs a group name."),
     ],
 )
 def test_remind_refuses_targets_and_rules_it_cannot_honour(
@@ -597,3 +597,43 @@ def test_a_certificate_that_cannot_be_read_is_one_sentence(
     assert code == 1
     assert "Cannot use the certificate" in err
     assert "Traceback" not in err
+
+
+def test_at_without_an_offset_is_read_in_the_given_zone(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    run(
+        capsys,
+        "remind",
+        "x",
+        "--at",
+        "2030-06-01T21:00",
+        "--tz",
+        "Europe/Berlin",
+        "--data-dir",
+        str(data_dir),
+    )
+
+    _, listing, _ = run(capsys, "reminders", "--json", "--data-dir", str(data_dir))
+    assert json.loads(listing)[0]["due_at"] == "2030-06-01T19:00:00Z"
+
+
+def test_export_over_an_existing_readable_file_makes_it_owner_only(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    Store.open(data_dir / "pushdesk.db").close()
+    target = tmp_path / "devices.json"
+    target.write_text("old")
+    target.chmod(0o644)
+
+    run(
+        capsys,
+        "subscribers",
+        "export",
+        "--output",
+        str(target),
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -172,15 +172,17 @@ class Runtime:
             return None, None
 
         ca = None
+        names = machine_names()
         if options.cert is not None and options.key is not None:
             files = TlsFiles(options.cert, options.key, None)
         else:
             ca = LocalCA(self.config.data_dir / "tls", self.clock)
-            files = ca.server_files(machine_names())
+            files = ca.server_files(names)
         context = files.ssl_context()
         self._ca, self._tls_context = ca, context
+        known = {*names.dns, *(str(ip) for ip in names.ips), options.host}
         onboarding = create_onboarding_app(
-            ca, lambda: self.server.port if self.server else 0
+            ca, lambda: self.server.port if self.server else 0, known
         )
         return context, onboarding
 

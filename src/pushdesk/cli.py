@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pushdesk import __version__, log
 from pushdesk.app import Runtime, open_store
@@ -53,7 +54,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_datetime(text: str) -> datetime:
-    """ISO 8601; without an offset it is the local time of this machine."""
+    """ISO 8601. Without an offset it stays naive: ``remind`` reads it in
+    ``--tz`` or, without that, in this machine's time zone."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -61,9 +63,13 @@ def parse_datetime(text: str) -> datetime:
             f"{text!r} is not an ISO 8601 date and time, like 2026-12-24T18:00"
         ) from None
     try:
-        return moment.astimezone(UTC)
+        moment.astimezone(UTC)
+        # A day either way covers every zone the naive time may be read in.
+        (moment.replace(tzinfo=UTC) + timedelta(days=1)).astimezone(UTC)
+        (moment.replace(tzinfo=UTC) - timedelta(days=1)).astimezone(UTC)
     except (OverflowError, ValueError, OSError):
         raise argparse.ArgumentTypeError(f"{text!r} is out of range") from None
+    return moment
 
 
 def _origin(text: str) -> str:
@@ -257,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument(
         "--tz",
         metavar="ZONE",
-        help="IANA time zone of a repeat rule (default: this machine's)",
+        help="IANA time zone of --at and of a repeat rule (default: this machine's)",
     )
     remind.add_argument(
         "--ttl",
@@ -433,21 +439,29 @@ PAST_GRACE = timedelta(minutes=1)
 
 def run_remind(args: argparse.Namespace) -> int:
     now = system_clock()
+    zone = args.tz or local_zone_name()
     try:
-        due_at = args.at if args.at is not None else now + args.delay
+        if args.at is None:
+            due_at = now + args.delay
+        elif args.at.tzinfo is None:
+            due_at = args.at.replace(tzinfo=ZoneInfo(zone))
+        else:
+            due_at = args.at
     except OverflowError:
         raise PushdeskError("That is too far in the future.") from None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PushdeskError(
+            f"{zone!r} is not a time zone, like Europe/Berlin."
+        ) from None
     if due_at < now - PAST_GRACE:
         raise PushdeskError(
             f"{due_at.astimezone():%Y-%m-%d %H:%M} is in the past; "
             "give a time to come, or --in 0s to send it now."
         )
 
-    repeat = None
-    if args.repeat:
-        repeat = parse_rule(args.repeat, args.tz or local_zone_name())
-    elif args.tz:
-        raise PushdeskError("--tz goes with --repeat.")
+    repeat = parse_rule(args.repeat, zone) if args.repeat else None
+    if any(not name.strip() for name in args.groups):
+        raise PushdeskError("--to needs a group name.")
 
     services = _services(args)
     reminder = services.reminders.schedule(
@@ -487,6 +501,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     path = Path(args.output)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The mode above only applies to a new file; an old one may be readable.
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(text)
     print(f"{len(documents)} devices written to {path}", file=sys.stderr)

@@ -85,6 +85,10 @@ async def test_the_setup_page_explains_and_hands_out_the_ca_certificate(
         spoofed = await (
             await http.get(base + "/", headers={"Host": 'evil"><script>x</script>'})
         ).text()
+        elsewhere = await http.get(
+            base + "/x", headers={"Host": "evil.example:8080"}, allow_redirects=False
+        )
+        await elsewhere.read()
 
     for platform in ("Android", "iPhone", "Windows", "macOS", "Linux"):
         assert platform in page
@@ -99,6 +103,8 @@ async def test_the_setup_page_explains_and_hands_out_the_ca_certificate(
         f"https://127.0.0.1:{server.port}/api/health?x=1"
     )
     assert "<script>x" not in spoofed
+    assert elsewhere.status == 308
+    assert "evil.example" not in elsewhere.headers["Location"]
 
 
 async def test_the_operators_own_certificate_is_used_and_the_setup_port_redirects(

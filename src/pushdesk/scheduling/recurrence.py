@@ -192,7 +192,7 @@ def parse_rule(text: str, timezone: str) -> Recurrence:
     _zone(timezone)
 
     if words == "cron" or words.startswith("cron "):
-        expression = text.strip()[len("cron") :]
+        expression = text.strip()[len("cron") :].strip()
         return Recurrence("cron", cron=expression, timezone=timezone)
     if words in ("daily", "every day"):
         return Recurrence("daily", timezone=timezone)

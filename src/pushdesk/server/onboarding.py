@@ -7,7 +7,7 @@ else. Nothing here touches data: it is safe on an untrusted connection.
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from string import Template
 
@@ -22,8 +22,16 @@ _HOST = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})$")
 
 
 def create_onboarding_app(
-    ca: LocalCA | None, https_port: Callable[[], int], web_root: Path | None = None
+    ca: LocalCA | None,
+    https_port: Callable[[], int],
+    known_hosts: Iterable[str] = (),
+    web_root: Path | None = None,
 ) -> web.Application:
+    """``known_hosts``: this machine's names and addresses. A redirect keeps
+    the host the phone used only if it is one of them, so the page cannot be
+    made to send visitors elsewhere with a forged Host header."""
+    hosts = {h.lower() for h in known_hosts}
+    fallback = next((h for h in sorted(hosts) if h != "localhost"), "localhost")
     root = web_root or web_dir()
     page = Template((root / "onboarding.html").read_text(encoding="utf-8"))
     app = web.Application(client_max_size=1024)
@@ -34,6 +42,8 @@ def create_onboarding_app(
             host = request.url.host or "localhost"
         except ValueError:
             host = "localhost"
+        if hosts and host.lower() not in hosts:
+            host = fallback
         if ":" in host:
             host = f"[{host}]"
         if not _HOST.match(host):
