@@ -7,7 +7,7 @@ else. Nothing here touches data: it is safe on an untrusted connection.
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from string import Template
 
@@ -60,23 +60,19 @@ def create_onboarding_app(
         )
         return web.Response(text=text, content_type="text/html")
 
-    async def certificate_pem(_request: web.Request) -> web.Response:
-        if ca is None:
-            raise web.HTTPNotFound()
-        return web.Response(
-            body=ca.pem(),
-            content_type="application/x-x509-ca-cert",
-            headers={"Content-Disposition": 'attachment; filename="pushdesk-ca.crt"'},
-        )
+    def certificate(
+        encode: Callable[[LocalCA], bytes], media_type: str, filename: str
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def download(_request: web.Request) -> web.Response:
+            if ca is None:
+                raise web.HTTPNotFound()
+            return web.Response(
+                body=encode(ca),
+                content_type=media_type,
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
 
-    async def certificate_der(_request: web.Request) -> web.Response:
-        if ca is None:
-            raise web.HTTPNotFound()
-        return web.Response(
-            body=ca.der(),
-            content_type="application/pkix-cert",
-            headers={"Content-Disposition": 'attachment; filename="pushdesk-ca.cer"'},
-        )
+        return download
 
     async def onboarding_css(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(root / "onboarding.css")
@@ -85,8 +81,15 @@ def create_onboarding_app(
         raise web.HTTPPermanentRedirect(https_url(request) + request.path_qs)
 
     app.router.add_get("/", instructions)
-    app.router.add_get("/pushdesk-ca.crt", certificate_pem)
-    app.router.add_get("/pushdesk-ca.cer", certificate_der)
+    # PEM for Android, iOS and Linux; DER for Windows and macOS.
+    app.router.add_get(
+        "/pushdesk-ca.crt",
+        certificate(LocalCA.pem, "application/x-x509-ca-cert", "pushdesk-ca.crt"),
+    )
+    app.router.add_get(
+        "/pushdesk-ca.cer",
+        certificate(LocalCA.der, "application/pkix-cert", "pushdesk-ca.cer"),
+    )
     app.router.add_get("/onboarding.css", onboarding_css)
     app.router.add_route("*", "/{tail:.*}", elsewhere)
     return app

@@ -142,6 +142,8 @@ class SendStore:
 
     def settle(self, settlements: list[Settlement], now: datetime) -> None:
         """Record attempts and their consequences in one transaction."""
+        if not settlements:
+            return
         with write(self._db):
             self._db.conn.executemany(
                 "INSERT INTO deliveries (reminder_id, occurrence_at, subscription_id, "
@@ -164,11 +166,15 @@ class SendStore:
             )
 
             # A retry planned for a reminder cancelled while its request was
-            # on the wire must not go out later.
+            # on the wire must not go out later. Only this batch's reminders
+            # can have such retries, so only they are looked at.
+            reminder_ids = sorted({s.job.reminder.id for s in settlements})
+            marks = ",".join("?" * len(reminder_ids))
             self._db.execute(
-                "UPDATE sends SET state = ? WHERE state = ? AND reminder_id IN "
-                "(SELECT id FROM reminders WHERE status = 'cancelled')",
-                [CANCELLED, PENDING],
+                f"UPDATE sends SET state = ? WHERE state = ? AND reminder_id IN "
+                f"(SELECT id FROM reminders WHERE status = 'cancelled' "
+                f"AND id IN ({marks}))",
+                [CANCELLED, PENDING, *reminder_ids],
             )
             gone = [
                 (s.job.subscription.id,)
