@@ -168,6 +168,19 @@ async def service_worker_registration(cdp: CDPSession, scope: str) -> str:
     return await asyncio.wait_for(found, timeout=10)
 
 
+async def deliver_push(
+    context: BrowserContext, page: Page, runtime: Runtime, data: str
+) -> None:
+    """Hand a payload to the page's service worker, as the browser does when
+    its push service delivers one."""
+    cdp = await context.new_cdp_session(page)
+    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
+    await cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": page_url(runtime), "registrationId": registration, "data": data},
+    )
+
+
 async def test_page_subscribes_on_click_and_a_reminder_becomes_a_notification(
     runtime: Runtime,
     browser_context: BrowserContext,
@@ -196,16 +209,7 @@ async def test_page_subscribes_on_click_and_a_reminder_becomes_a_notification(
     )
     [push] = await push_service.wait_for(1, timeout=10)
 
-    cdp = await browser_context.new_cdp_session(page)
-    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
-    await cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": page_url(runtime),
-            "registrationId": registration,
-            "data": push.plaintext.decode("utf-8"),
-        },
-    )
+    await deliver_push(browser_context, page, runtime, push.plaintext.decode("utf-8"))
     notifications = await page.evaluate(SHOWN_NOTIFICATIONS)
 
     [device] = runtime.store.subscriptions.all()
@@ -319,13 +323,8 @@ async def test_every_push_shows_exactly_one_notification(
     page = await open_page(browser_context, runtime, push_service.new_subscription())
     await state(page, "ready")
     await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
-    cdp = await browser_context.new_cdp_session(page)
-    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
 
-    await cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": page_url(runtime), "registrationId": registration, "data": data},
-    )
+    await deliver_push(browser_context, page, runtime, data)
     shown = await page.evaluate(SHOWN_NOTIFICATIONS)
 
     assert [(n["title"], n["body"]) for n in shown] == [(title, body)]
@@ -406,16 +405,7 @@ async def test_a_click_closes_the_notification_and_reports_it(
         "Kitchen", "Click me", None, runtime.clock()
     )
     [push] = await push_service.wait_for(1, timeout=10)
-    cdp = await browser_context.new_cdp_session(page)
-    registration = await service_worker_registration(cdp, page_url(runtime) + "/")
-    await cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": page_url(runtime),
-            "registrationId": registration,
-            "data": push.plaintext.decode(),
-        },
-    )
+    await deliver_push(browser_context, page, runtime, push.plaintext.decode())
     assert len(await page.evaluate(SHOWN_NOTIFICATIONS)) == 1
 
     # Headless Chromium cannot click a notification; the worker's own click
@@ -490,15 +480,11 @@ async def test_a_notification_is_shown_even_when_its_icon_cannot_be_loaded(
         await browser_context.grant_permissions(
             ["notifications"], origin=page_url(runtime)
         )
-        cdp = await browser_context.new_cdp_session(page)
-        registration = await service_worker_registration(cdp, page_url(runtime) + "/")
-        await cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {
-                "origin": page_url(runtime),
-                "registrationId": registration,
-                "data": '{"title": "No icon", "body": "Still shown"}',
-            },
+        await deliver_push(
+            browser_context,
+            page,
+            runtime,
+            '{"title": "No icon", "body": "Still shown"}',
         )
 
         shown = await page.evaluate(SHOWN_NOTIFICATIONS)

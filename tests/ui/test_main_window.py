@@ -6,12 +6,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from pushdesk.app import Runtime, open_store
-from pushdesk.events import ReminderSent
+from pushdesk.events import EventHub, ReminderSent
+from pushdesk.services import Services
+from pushdesk.store import Store
 from pushdesk.ui.desktop import run_window
 from pushdesk.ui.main_window import MainWindow
 from pushdesk.ui.models import RemindersModel, local_time
@@ -93,99 +96,66 @@ def test_reminder_made_in_the_dialog_appears_and_becomes_sent(
     qt_loop(scenario())
 
 
+# The window needs only the services below it; no server or loop for these.
+
+
+@pytest.fixture
+def window(qtbot: QtBot, services: Services, clock: FakeClock) -> MainWindow:
+    shown = MainWindow(services, [], clock)
+    qtbot.addWidget(shown)
+    return shown
+
+
 def test_dialog_refuses_a_time_in_the_past_and_a_bad_url(
-    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+    qtbot: QtBot, window: MainWindow, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
+    dialog = window.open_new_reminder()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.keyClicks(dialog.message_edit, "Hello")
 
-    async def scenario() -> None:
-        async with PushServiceDouble() as push:
-            config = gui_config(data_dir, push.origin)
-            runtime = Runtime(config, open_store(config), clock=clock)
-            window = MainWindow(runtime.services, [], clock)
-            qtbot.addWidget(window)
-            dialog = window.open_new_reminder()
-            ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
-            qtbot.keyClicks(dialog.message_edit, "Hello")
+    qtbot.keyClicks(dialog.url_edit, "ftp://example.org")
+    assert not ok.isEnabled()
+    assert "http" in dialog.problem_label.text()
+    dialog.url_edit.clear()
 
-            qtbot.keyClicks(dialog.url_edit, "ftp://example.org")
-            assert not ok.isEnabled()
-            assert "http" in dialog.problem_label.text()
-            dialog.url_edit.clear()
-
-            dialog.at_radio.setChecked(True)
-            past = (clock.now - timedelta(hours=1)).astimezone()
-            from PySide6.QtCore import QDateTime
-
-            dialog.at_edit.setDateTime(QDateTime(past.replace(tzinfo=None)))
-            assert not ok.isEnabled()
-            assert dialog.problem_label.text() == "That time is in the past."
-            dialog.reject()
-            assert window.reminders_model.rowCount() == 0
-            runtime.store.close()
-
-    qt_loop(scenario())
+    dialog.at_radio.setChecked(True)
+    past = (clock.now - timedelta(hours=1)).astimezone()
+    dialog.at_edit.setDateTime(QDateTime(past.replace(tzinfo=None)))
+    assert not ok.isEnabled()
+    assert dialog.problem_label.text() == "That time is in the past."
+    dialog.reject()
+    assert window.reminders_model.rowCount() == 0
 
 
 def test_cancel_action_cancels_the_selected_scheduled_reminder(
-    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+    qtbot: QtBot, window: MainWindow, services: Services, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
+    reminder = services.reminders.schedule(
+        "T", "M", None, clock.now + timedelta(hours=1)
+    )
+    assert not window.cancel_action.isEnabled()
 
-    async def scenario() -> None:
-        async with PushServiceDouble() as push:
-            config = gui_config(data_dir, push.origin)
-            runtime = Runtime(config, open_store(config), clock=clock)
-            window = MainWindow(runtime.services, [], clock)
-            qtbot.addWidget(window)
-            reminder = runtime.services.reminders.schedule(
-                "T", "M", None, clock.now + timedelta(hours=1)
-            )
-            assert not window.cancel_action.isEnabled()
+    window.reminders_view.selectRow(0)
+    assert window.cancel_action.isEnabled()
+    window.cancel_action.trigger()
 
-            window.reminders_view.selectRow(0)
-            assert window.cancel_action.isEnabled()
-            window.cancel_action.trigger()
-
-            assert (
-                runtime.services.reminders.get(reminder.id).status.value == "cancelled"
-            )
-            await until(lambda: cell(window.reminders_model, 0, 3) == "cancelled")
-            window.reminders_view.selectRow(0)
-            assert not window.cancel_action.isEnabled()
-            runtime.store.close()
-
-    qt_loop(scenario())
+    assert services.reminders.get(reminder.id).status.value == "cancelled"
+    qtbot.waitUntil(lambda: cell(window.reminders_model, 0, 3) == "cancelled")
+    window.reminders_view.selectRow(0)
+    assert not window.cancel_action.isEnabled()
 
 
 def test_window_sees_reminders_added_by_another_process(
-    qtbot: QtBot, qt_loop: RunOnQtLoop[None], data_dir: Path
+    qtbot: QtBot, window: MainWindow, data_dir: Path, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
+    other_store = Store.open(data_dir / "pushdesk.db")
+    Services(other_store, EventHub(), clock).reminders.schedule(
+        "CLI", "From a script", None, clock.now
+    )
+    other_store.close()
 
-    async def scenario() -> None:
-        async with PushServiceDouble() as push:
-            config = gui_config(data_dir, push.origin)
-            runtime = Runtime(config, open_store(config), clock=clock)
-            window = MainWindow(runtime.services, [], clock)
-            qtbot.addWidget(window)
-
-            from pushdesk.events import EventHub
-            from pushdesk.services import Services
-
-            other_store = open_store(config)
-            Services(other_store, EventHub(), clock).reminders.schedule(
-                "CLI", "From a script", None, clock.now
-            )
-            other_store.close()
-
-            qtbot.waitUntil(
-                lambda: window.reminders_model.rowCount() == 1, timeout=5000
-            )
-            assert cell(window.reminders_model, 0, 1) == "CLI"
-            runtime.store.close()
-
-    qt_loop(scenario())
+    qtbot.waitUntil(lambda: window.reminders_model.rowCount() == 1, timeout=5000)
+    assert cell(window.reminders_model, 0, 1) == "CLI"
 
 
 def test_closing_the_window_stops_everything_and_returns_0(
@@ -245,17 +215,10 @@ def test_status_line_says_lan_addresses_need_https_for_push() -> None:
 
 
 def test_an_alert_is_shown_above_the_tables_until_dealt_with(
-    qtbot: QtBot, data_dir: Path
+    window: MainWindow, services: Services, store: Store, clock: FakeClock
 ) -> None:
-    from pushdesk.events import Alert, EventHub
-    from pushdesk.services import Services
-    from pushdesk.store import Store
+    from pushdesk.events import Alert
 
-    clock = FakeClock()
-    store = Store.open(data_dir / "pushdesk.db")
-    services = Services(store, EventHub(), clock)
-    window = MainWindow(services, [], clock)
-    qtbot.addWidget(window)
     window.show()
     assert not window.alert_label.isVisible()
 
@@ -266,7 +229,6 @@ def test_an_alert_is_shown_above_the_tables_until_dealt_with(
 
     assert window.alert_label.isVisible()
     assert "push.example refuses our VAPID" in window.alert_label.text()
-    store.close()
 
 
 def test_status_line_with_https_points_new_phones_at_the_setup_page() -> None:
