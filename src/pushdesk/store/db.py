@@ -167,6 +167,25 @@ def m002_receipts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_listing_indexes(db: sqlite_utils.Database) -> None:
+    # The window pages through tens of thousands of rows sorted and filtered
+    # by these columns; without an index each page would sort the table.
+    db.executescript(
+        """
+        CREATE INDEX reminders_due ON reminders (due_at);
+        CREATE INDEX reminders_created ON reminders (created_at);
+        CREATE INDEX reminders_title ON reminders (title COLLATE NOCASE);
+        CREATE INDEX subscriptions_label ON subscriptions (label COLLATE NOCASE);
+        CREATE INDEX subscriptions_created ON subscriptions (created_at);
+        CREATE INDEX subscriptions_seen ON subscriptions (last_seen_at);
+        CREATE INDEX deliveries_attempted ON deliveries (attempted_at);
+        CREATE INDEX deliveries_device ON deliveries (subscription_id, attempted_at);
+        CREATE INDEX deliveries_outcome ON deliveries (outcome, attempted_at);
+        """
+    )
+
+
 def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     try:

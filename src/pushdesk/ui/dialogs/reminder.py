@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from pushdesk.clock import Clock
 from pushdesk.domain import ReminderDraft
 from pushdesk.errors import InvalidInput
-from pushdesk.services import ReminderService
+from pushdesk.services.reminders import ReminderService
 
 
 class ReminderDialog(QDialog):
