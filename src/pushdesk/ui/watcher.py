@@ -20,7 +20,7 @@ class DataWatcher(QObject):
     """
 
     changed = Signal()
-    event = Signal(object)  # every hub event, for listeners that need its kind
+    happened = Signal(object)  # every hub event, for listeners that need its kind
 
     def __init__(self, services: Services, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -42,7 +42,7 @@ class DataWatcher(QObject):
         self._unsubscribe = lambda: None
 
     def _on_event(self, event: Event) -> None:
-        self.event.emit(event)
+        self.happened.emit(event)
         if self._burst.isActive():
             self._pending = True
             return
