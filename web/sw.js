@@ -65,7 +65,7 @@ self.addEventListener('push', (event) => {
   const title = nonEmptyString(payload.title) || DEFAULT_TITLE;
   const options = {
     body: nonEmptyString(payload.body) || (nonEmptyString(payload.title) ? '' : DEFAULT_BODY),
-    icon: ICON,
+    icon: nonEmptyString(payload.icon) || ICON,
     badge: BADGE,
     data: {
       url: nonEmptyString(payload.url),

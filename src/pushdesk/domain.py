@@ -60,6 +60,22 @@ class ReminderDraft:
     ttl: int = DEFAULT_TTL_SECONDS
     urgency: Urgency = Urgency.NORMAL
     repeat: str | None = None  # a scheduling.recurrence.Recurrence as text
+    icon: str | None = None  # the notification's image; None: pushdesk's own
+
+
+@dataclass(frozen=True)
+class ReminderQuery:
+    """Which reminders a listing shows, and in what order."""
+
+    text: str = ""  # in the title or the message
+    statuses: tuple[ReminderStatus, ...] = ()  # empty: any
+    everyone_only: bool = False
+    group: str | None = None  # targets this group by name
+    device: int | None = None  # targets this device by id
+    due_from: datetime | None = None
+    due_until: datetime | None = None
+    sort: str = "due"  # due, title, status or created
+    descending: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,7 @@ class Reminder:
     repeat: str | None = None
     anchor_at: datetime | None = None  # first occurrence: fixes the time of day
     late: bool = False  # its last occurrence went out late (pushdesk was off)
+    icon: str | None = None
 
     @property
     def topic(self) -> str:

@@ -20,14 +20,24 @@ def reminder_payload(
     """The JSON the service worker reads: title, body, url, tag and id, and
     for receipts the device's number and token."""
     return _encode(
-        reminder.title, reminder.message, reminder.url, reminder.id, device, receipt
+        reminder.title,
+        reminder.message,
+        reminder.url,
+        reminder.id,
+        device,
+        receipt,
+        reminder.icon,
     )
 
 
-def payload_size(title: str, message: str, url: str | None) -> int:
+def payload_size(
+    title: str, message: str, url: str | None, icon: str | None = None
+) -> int:
     """Bytes the payload of such a reminder takes, whatever ids it gets."""
     widest_receipt = "x" * TOKEN_LENGTH
-    return len(_encode(title, message, url, _WIDEST_ID, _WIDEST_ID, widest_receipt))
+    return len(
+        _encode(title, message, url, _WIDEST_ID, _WIDEST_ID, widest_receipt, icon)
+    )
 
 
 def _encode(
@@ -37,6 +47,7 @@ def _encode(
     reminder_id: int,
     device: int | None = None,
     receipt: str | None = None,
+    icon: str | None = None,
 ) -> bytes:
     document: dict[str, object] = {
         "title": title,
@@ -45,6 +56,8 @@ def _encode(
         "tag": f"pushdesk-reminder-{reminder_id}",
         "id": reminder_id,
     }
+    if icon is not None:
+        document["icon"] = icon
     if device is not None and receipt is not None:
         document |= {"device": device, "receipt": receipt}
     return json.dumps(document, ensure_ascii=False).encode("utf-8")

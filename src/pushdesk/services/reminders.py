@@ -1,5 +1,6 @@
 """Reminders: scheduling, editing, cancelling and sending them early."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
@@ -7,6 +8,8 @@ from pushdesk.domain import (
     DEFAULT_TTL_SECONDS,
     Reminder,
     ReminderDraft,
+    ReminderQuery,
+    ReminderStatus,
     Target,
     Urgency,
 )
@@ -26,13 +29,32 @@ MAX_LEAD = timedelta(days=36525)
 MAX_TTL_SECONDS = 28 * 24 * 60 * 60
 
 
+def _icon(url: str | None) -> str | None:
+    try:
+        return parse_click_url(url)
+    except InvalidInput:
+        raise InvalidInput(
+            "The icon must be the http:// or https:// address of an image.", "icon"
+        ) from None
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """A reminder as a listing shows it."""
+
+    reminder: Reminder
+    reach: Reach
+
+
 class ReminderService:
     def __init__(self, store: Store, hub: EventHub, clock: Clock) -> None:
         self._store = store
         self._hub = hub
         self._clock = clock
 
-    def check(self, title: str, message: str, url: str | None) -> ReminderDraft:
+    def check(
+        self, title: str, message: str, url: str | None, icon: str | None = None
+    ) -> ReminderDraft:
         """Validate a reminder's text; the due time is checked by ``schedule``."""
         title = title.strip() or "pushdesk"
         message = message.strip()
@@ -47,9 +69,11 @@ class ReminderService:
             raise InvalidInput(
                 f"The title is longer than {MAX_TITLE_LENGTH} characters.", "title"
             )
-        draft = ReminderDraft(title, message, parse_click_url(url), self._clock())
+        draft = ReminderDraft(
+            title, message, parse_click_url(url), self._clock(), icon=_icon(icon)
+        )
 
-        size = payload_size(draft.title, draft.message, draft.url)
+        size = payload_size(draft.title, draft.message, draft.url, draft.icon)
         if size > MAX_PAYLOAD_BYTES:
             raise InvalidInput(
                 f"The reminder is too long to send as one push ({size} bytes; "
@@ -69,8 +93,11 @@ class ReminderService:
         ttl: int = DEFAULT_TTL_SECONDS,
         urgency: Urgency = Urgency.NORMAL,
         repeat: Recurrence | None = None,
+        icon: str | None = None,
     ) -> Reminder:
-        draft = self._draft(title, message, url, due_at, target, ttl, urgency, repeat)
+        draft = self._draft(
+            title, message, url, due_at, target, ttl, urgency, repeat, icon
+        )
         reminder = self._store.reminders.add(draft, self._clock())
         self._hub.publish(ReminderChanged(reminder.id))
         return reminder
@@ -87,10 +114,13 @@ class ReminderService:
         ttl: int = DEFAULT_TTL_SECONDS,
         urgency: Urgency = Urgency.NORMAL,
         repeat: Recurrence | None = None,
+        icon: str | None = None,
     ) -> Reminder:
         """Change a reminder that has not gone out yet."""
         current = self._store.reminders.get(reminder_id)
-        draft = self._draft(title, message, url, due_at, target, ttl, urgency, repeat)
+        draft = self._draft(
+            title, message, url, due_at, target, ttl, urgency, repeat, icon
+        )
         if not self._store.reminders.edit(reminder_id, draft):
             raise InvalidInput(
                 f"Reminder {reminder_id} is {current.status.value}; only a scheduled "
@@ -130,6 +160,7 @@ class ReminderService:
         ttl: int,
         urgency: Urgency,
         repeat: Recurrence | None,
+        icon: str | None,
     ) -> ReminderDraft:
         if due_at.tzinfo is None:
             raise InvalidInput("The due time has no time zone.", "due_at")
@@ -141,7 +172,7 @@ class ReminderService:
             )
         self._store.subscriptions.check_target(target)
 
-        checked = self.check(title, message, url)
+        checked = self.check(title, message, url, icon)
         return ReminderDraft(
             checked.title,
             checked.message,
@@ -151,10 +182,40 @@ class ReminderService:
             ttl=ttl,
             urgency=urgency,
             repeat=repeat.to_text() if repeat else None,
+            icon=checked.icon,
         )
+
+    def delete(self, reminder_id: int) -> None:
+        """Remove a reminder from the listings; its delivery log is kept."""
+        reminder = self._store.reminders.get(reminder_id)
+        if not self._store.reminders.delete(reminder_id, self._clock()):
+            raise InvalidInput(
+                f"Reminder {reminder_id} is being sent; cancel it before deleting it."
+                if reminder.status is ReminderStatus.SENDING
+                else f"There is no reminder {reminder_id}."
+            )
+        self._hub.publish(ReminderChanged(reminder_id))
 
     def all(self) -> list[Reminder]:
         return self._store.reminders.all()
+
+    def count(self, query: ReminderQuery) -> int:
+        return self._store.reminders.count(query)
+
+    def page(self, query: ReminderQuery, offset: int, limit: int) -> list[ReminderLine]:
+        """One page of a listing, each reminder with how far it got."""
+        reminders = self._store.reminders.page(query, offset, limit)
+        reach = self._store.receipts.reach([r.id for r in reminders])
+        return [ReminderLine(r, reach.get(r.id, Reach())) for r in reminders]
+
+    def progress(self) -> tuple[int, int] | None:
+        """Sends settled of all sends, over everything going out right now."""
+        return self._store.receipts.progress()
+
+    def devices_reached(self, target: Target) -> int:
+        """How many devices a reminder with this target would go to now."""
+        self._store.subscriptions.check_target(target)
+        return len(self._store.subscriptions.ids_for(target))
 
     def reach(self) -> dict[int, Reach]:
         """Per reminder: devices that took it, showed it and opened it."""

@@ -186,6 +186,18 @@ def m003_listing_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_reminder_icon_and_deletion(db: sqlite_utils.Database) -> None:
+    # A deleted reminder keeps its row (marked) so the delivery log that
+    # points at it keeps its title.
+    db.executescript(
+        """
+        ALTER TABLE reminders ADD COLUMN icon TEXT;
+        ALTER TABLE reminders ADD COLUMN deleted_at TEXT;
+        """
+    )
+
+
 def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     try:

@@ -6,12 +6,57 @@ from typing import Any
 
 import sqlite_utils
 
-from pushdesk.domain import Reminder, ReminderDraft, ReminderStatus
+from pushdesk.domain import Reminder, ReminderDraft, ReminderQuery, ReminderStatus
 from pushdesk.errors import NotFound
 from pushdesk.log import STORE
 from pushdesk.store.db import from_db_time, to_db_time, write
 from pushdesk.store.rows import reminder_from_row
 from pushdesk.store.sends import SendStore
+
+# Orders a listing may ask for; the UI and CLI name them, only SQL here.
+SORTS = {
+    "due": "due_at",
+    "title": "title COLLATE NOCASE",
+    "status": "status",
+    "created": "created_at",
+}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filter(query: ReminderQuery) -> tuple[str, list[Any]]:
+    clauses = ["deleted_at IS NULL"]
+    values: list[Any] = []
+    if query.text.strip():
+        clauses.append("(title LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')")
+        values += [_like(query.text.strip())] * 2
+    if query.statuses:
+        clauses.append(f"status IN ({', '.join('?' * len(query.statuses))})")
+        values += [status.value for status in query.statuses]
+    if query.everyone_only:
+        clauses.append("target_groups = '[]' AND target_subscriptions = '[]'")
+    if query.group is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(target_groups) "
+            "WHERE value = ? COLLATE NOCASE)"
+        )
+        values.append(query.group)
+    if query.device is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(target_subscriptions) WHERE value = ?)"
+        )
+        values.append(query.device)
+    if query.due_from is not None:
+        clauses.append("due_at >= ?")
+        values.append(to_db_time(query.due_from))
+    if query.due_until is not None:
+        clauses.append("due_at <= ?")
+        values.append(to_db_time(query.due_until))
+    return " AND ".join(clauses), values
 
 
 def _columns(draft: ReminderDraft) -> dict[str, Any]:
@@ -26,6 +71,7 @@ def _columns(draft: ReminderDraft) -> dict[str, Any]:
         "urgency": draft.urgency.value,
         "repeat": draft.repeat,
         "anchor_at": to_db_time(draft.due_at),
+        "icon": draft.icon,
     }
 
 
@@ -64,8 +110,54 @@ class ReminderStore:
     def all(self) -> list[Reminder]:
         return [
             reminder_from_row(row)
-            for row in self._table.rows_where(order_by="due_at, id")
+            for row in self._table.rows_where(
+                "deleted_at IS NULL", order_by="due_at, id"
+            )
         ]
+
+    def count(self, query: ReminderQuery) -> int:
+        where, values = _filter(query)
+        row = self._db.execute(
+            f"SELECT count(*) FROM reminders WHERE {where}", values
+        ).fetchone()
+        return int(row[0])
+
+    def page(self, query: ReminderQuery, offset: int, limit: int) -> list[Reminder]:
+        """One page of the listing; ties are broken by id so pages never overlap."""
+        if query.sort not in SORTS:
+            raise ValueError(f"unknown sort {query.sort!r}")
+        where, values = _filter(query)
+        direction = "DESC" if query.descending else "ASC"
+        rows = self._db.query(
+            f"SELECT * FROM reminders WHERE {where} "
+            f"ORDER BY {SORTS[query.sort]} {direction}, id {direction} "
+            "LIMIT ? OFFSET ?",
+            [*values, limit, offset],
+        )
+        return [reminder_from_row(row) for row in rows]
+
+    def delete(self, reminder_id: int, now: datetime) -> bool:
+        """Hide a reminder that is not going out; its delivery log stays.
+
+        A scheduled one is cancelled in the same step. False if it is sending.
+        """
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE reminders SET deleted_at = ?, "
+                "status = CASE status WHEN ? THEN ? ELSE status END "
+                "WHERE id = ? AND deleted_at IS NULL AND status != ?",
+                [
+                    to_db_time(now),
+                    ReminderStatus.SCHEDULED.value,
+                    ReminderStatus.CANCELLED.value,
+                    reminder_id,
+                    ReminderStatus.SENDING.value,
+                ],
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._sends.cancel_waiting(reminder_id)
+        return True
 
     def due(self, now: datetime) -> list[Reminder]:
         rows = self._table.rows_where(

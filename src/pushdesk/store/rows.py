@@ -33,6 +33,7 @@ def reminder_from_row(row: dict[str, Any]) -> Reminder:
         repeat=row["repeat"],
         anchor_at=from_db_time(row["anchor_at"]) if row["anchor_at"] else None,
         late=bool(row["late"]),
+        icon=row.get("icon"),
     )
 
 
