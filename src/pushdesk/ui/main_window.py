@@ -1,16 +1,15 @@
-"""The operator's main window: reminders, subscribers and where to connect."""
+"""The operator's main window: the tabs, the toolbar and the status bar."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
+    QAbstractButton,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTableView,
+    QProgressBar,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -20,28 +19,11 @@ from PySide6.QtWidgets import (
 from pushdesk.clock import Clock
 from pushdesk.domain import ReminderStatus
 from pushdesk.errors import PushdeskError
-from pushdesk.events import Event
 from pushdesk.log import UI
 from pushdesk.services import Services
-from pushdesk.ui.dialogs.reminder import ReminderDialog
-from pushdesk.ui.models import RemindersModel, SubscribersModel
-
-# How often the window checks whether another process (the CLI) wrote data.
-OUTSIDE_WRITES_POLL_MS = 1000
-REFRESH_DELAY_MS = 100
-
-
-def _table(model: QAbstractTableModel, stretch: int) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return view
+from pushdesk.ui.dialogs.reminder import Choices, Mode, ReminderDialog
+from pushdesk.ui.pages.reminders import RemindersPage
+from pushdesk.ui.watcher import DataWatcher
 
 
 def _where_to_open(urls: list[str], setup_urls: Sequence[str] = ()) -> str:
@@ -82,48 +64,34 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("pushdesk")
-        self.resize(900, 520)
+        self.resize(1180, 640)
         self._services = services
         self._clock = clock
-        self._seen_version = services.outside_writes()
 
-        self.reminders_model = RemindersModel()
-        self.subscribers_model = SubscribersModel()
-        self.reminders_view = _table(self.reminders_model, stretch=2)
-        self.subscribers_view = _table(self.subscribers_model, stretch=0)
+        self.reminders_page = RemindersPage(services, clock)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.reminders_page, "Reminders")
 
-        self.new_action = QAction("&New reminder…", self)
-        self.new_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_action.triggered.connect(self.open_new_reminder)
-        self.cancel_action = QAction("&Cancel reminder", self)
-        self.cancel_action.setShortcut(QKeySequence.StandardKey.Delete)
-        self.cancel_action.triggered.connect(self.cancel_selected)
+        self._build_toolbar()
+        self._build_central()
+        self._build_status_bar(urls, setup_urls)
+        self._connect_reminder_actions()
 
-        self._build(urls, setup_urls)
+        self.watcher = DataWatcher(services, self)
+        self.watcher.changed.connect(self.refresh)
         self.refresh()
 
-        # Events from this process refresh at once; writes by another process
-        # are noticed by polling SQLite's cheap data_version counter.
-        self._refresh_soon = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
-        self._refresh_soon.timeout.connect(self._refresh_if_pending)
-        self._refresh_pending = False
-        self._unsubscribe = services.hub.subscribe(self._on_event)
-        self._poll = QTimer(self, interval=OUTSIDE_WRITES_POLL_MS)
-        self._poll.timeout.connect(self._check_outside_writes)
-        self._poll.start()
-
-    def _build(self, urls: list[str], setup_urls: Sequence[str]) -> None:
+    def _build_toolbar(self) -> None:
         toolbar = QToolBar("Reminders", movable=False)
-        toolbar.addAction(self.new_action)
-        toolbar.addAction(self.cancel_action)
+        toolbar.setObjectName("remindersToolbar")
+        toolbar.addActions(self.reminders_page.actions_for_toolbar())
         self.addToolBar(toolbar)
+        menu = self.menuBar().addMenu("&Reminder")
+        menu.addActions(self.reminders_page.actions_for_toolbar())
+        menu.addSeparator()
+        menu.addAction(self.reminders_page.deliveries_action)
 
-        reminders_page = QWidget()
-        QVBoxLayout(reminders_page).addWidget(self.reminders_view)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(reminders_page, "Reminders")
-        self.tabs.addTab(self.subscribers_view, "Subscribers")
-
+    def _build_central(self) -> None:
         # Standing problems (a push service refusing our credentials) stay in
         # view until the operator has dealt with them.
         self.alert_label = QLabel()
@@ -138,93 +106,147 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
 
-        self.reminders_view.selectionModel().currentRowChanged.connect(
-            self._update_actions
-        )
-
+    def _build_status_bar(self, urls: list[str], setup_urls: Sequence[str]) -> None:
         self.urls_label = QLabel(_where_to_open(urls, setup_urls))
         self.urls_label.setOpenExternalLinks(True)
-        self.statusBar().addWidget(self.urls_label)
+        self.statusBar().addWidget(self.urls_label, 1)
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(160)
+        self.statusBar().addPermanentWidget(self.progress_label)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+        self.progress_label.hide()
+        self.progress_bar.hide()
+
+    def _connect_reminder_actions(self) -> None:
+        page = self.reminders_page
+        page.new_requested.connect(self.open_new_reminder)
+        page.edit_requested.connect(self.open_edit_reminder)
+        page.duplicate_requested.connect(self.open_duplicate_reminder)
+        page.send_now_requested.connect(self.send_now)
+        page.cancel_requested.connect(self.cancel)
+        page.delete_requested.connect(self.confirm_delete)
+        page.deliveries_requested.connect(self.show_deliveries)
 
     def refresh(self) -> None:
-        self.reminders_model.set_reminders(
-            self._services.reminders.all(), self._services.reminders.reach()
-        )
-        self.subscribers_model.set_rows(self._services.subscriptions.all())
-        self.tabs.setTabText(1, f"Subscribers ({self.subscribers_model.rowCount()})")
+        self.reminders_page.refresh()
         alerts = self._services.alerts()
         self.alert_label.setText("\n".join(f"⚠ {text}" for text in alerts))
         self.alert_label.setVisible(bool(alerts))
-        self._update_actions()
+        self._show_progress()
 
-    def selected_reminder_id(self) -> int | None:
-        index = self.reminders_view.currentIndex()
-        if not index.isValid():
-            return None
-        return self.reminders_model.row_at(index.row()).id
+    def _show_progress(self) -> None:
+        progress = self._services.reminders.progress()
+        self.progress_label.setVisible(progress is not None)
+        self.progress_bar.setVisible(progress is not None)
+        if progress is None:
+            return
+        done, total = progress
+        self.progress_label.setText(f"Sending {done:,} of {total:,}")
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(done)
+
+    # Reminder actions. Dialogs use open(), not exec(): a nested event loop
+    # would stall the asyncio loop that the server and scheduler run on.
 
     def open_new_reminder(self) -> ReminderDialog:
-        # open(), not exec(): a nested event loop would stall the asyncio loop
-        # that the server and scheduler run on.
-        dialog = ReminderDialog(self._services.reminders, self._clock, self)
-        dialog.accepted.connect(lambda: self._schedule_from(dialog))
+        return self._open_dialog(Mode.NEW, None)
+
+    def open_edit_reminder(self, reminder_id: int) -> ReminderDialog | None:
+        return self._open_dialog(Mode.EDIT, reminder_id)
+
+    def open_duplicate_reminder(self, reminder_id: int) -> ReminderDialog | None:
+        return self._open_dialog(Mode.DUPLICATE, reminder_id)
+
+    def _open_dialog(self, mode: Mode, reminder_id: int | None) -> ReminderDialog:
+        original = None
+        if reminder_id is not None:
+            original = self._services.reminders.get(reminder_id)
+        dialog = ReminderDialog(
+            self._services.reminders,
+            self._clock,
+            self,
+            choices=self._choices(),
+            mode=mode,
+            original=original,
+        )
+        dialog.accepted.connect(lambda: self._save_from(dialog))
         dialog.open()
         return dialog
 
-    def cancel_selected(self) -> None:
-        reminder_id = self.selected_reminder_id()
-        if reminder_id is None:
-            return
+    def _choices(self) -> Choices:
+        subscriptions = self._services.subscriptions
+        devices = [
+            (device.id, device.label or "(unnamed device)")
+            for device in subscriptions.all()
+        ]
+        return Choices(groups=subscriptions.groups(), devices=devices)
+
+    def _save_from(self, dialog: ReminderDialog) -> None:
+        reminders = self._services.reminders
         try:
-            self._services.reminders.cancel(reminder_id)
+            form = dialog.form()
+            if dialog.mode is Mode.EDIT and dialog.original is not None:
+                reminder = reminders.edit(
+                    dialog.original.id, *form.text, **form.options
+                )
+            else:
+                reminder = reminders.schedule(*form.text, **form.options)
         except PushdeskError as exc:
-            self._show_problem(str(exc))
+            self.show_problem(str(exc))
+            return
+        UI.info("reminder %d saved from the window (%s)", reminder.id, dialog.mode.name)
+        self.reminders_page.refresh()
+        self.reminders_page.select(reminder.id)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._poll.stop()
-        self._unsubscribe()
-        self.closed.emit()
-        event.accept()
+    def send_now(self, reminder_id: int) -> None:
+        self._try(lambda: self._services.reminders.send_now(reminder_id))
 
-    def _schedule_from(self, dialog: ReminderDialog) -> None:
-        try:
-            draft = dialog.draft()
-            reminder = self._services.reminders.schedule(
-                draft.title, draft.message, draft.url, draft.due_at
+    def cancel(self, reminder_id: int) -> None:
+        self._try(lambda: self._services.reminders.cancel(reminder_id))
+
+    def confirm_delete(self, reminder_id: int) -> QMessageBox:
+        reminder = self._services.reminders.get(reminder_id)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete reminder",
+            f"Delete the reminder “{reminder.title}” (#{reminder.id})?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText(
+            "Its delivery log is kept."
+            + (
+                " It will not be sent."
+                if reminder.status is ReminderStatus.SCHEDULED
+                else ""
             )
-        except PushdeskError as exc:
-            self._show_problem(str(exc))
-            return
-        UI.info("reminder %d scheduled from the window", reminder.id)
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
 
-    def _show_problem(self, text: str) -> None:
+        def answered(button: QAbstractButton) -> None:
+            if box.standardButton(button) == QMessageBox.StandardButton.Yes:
+                self._try(lambda: self._services.reminders.delete(reminder_id))
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+    def show_deliveries(self, reminder_id: int) -> None:
+        """Jump to the delivery log, filtered to one reminder."""
+
+    def _try(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except PushdeskError as exc:
+            self.show_problem(str(exc))
+
+    def show_problem(self, text: str) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Warning, "pushdesk", text, parent=self)
         box.open()
+        return box
 
-    def _on_event(self, _event: Event) -> None:
-        # Events come in bursts (a fan-out, a wave of receipts): the first one
-        # refreshes at once, the rest of the burst once more when it is over.
-        if self._refresh_soon.isActive():
-            self._refresh_pending = True
-            return
-        self.refresh()
-        self._refresh_soon.start()
-
-    def _refresh_if_pending(self) -> None:
-        if self._refresh_pending:
-            self._refresh_pending = False
-            self.refresh()
-
-    def _check_outside_writes(self) -> None:
-        version = self._services.outside_writes()
-        if version != self._seen_version:
-            self._seen_version = version
-            self.refresh()
-
-    def _update_actions(self, *_args: QModelIndex) -> None:
-        reminder_id = self.selected_reminder_id()
-        cancellable = reminder_id is not None and (
-            self.reminders_model.row_at(self.reminders_view.currentIndex().row()).status
-            is ReminderStatus.SCHEDULED
-        )
-        self.cancel_action.setEnabled(cancellable)
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.watcher.stop()
+        self.closed.emit()
+        event.accept()

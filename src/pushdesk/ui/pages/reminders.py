@@ -1,0 +1,352 @@
+"""The Reminders tab: a filtered, sorted, paged table and what to do with a row."""
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pushdesk.clock import Clock
+from pushdesk.domain import Reminder, ReminderQuery, ReminderStatus, Target
+from pushdesk.errors import InvalidInput
+from pushdesk.scheduling.recurrence import Recurrence
+from pushdesk.services import Services
+from pushdesk.services.reminders import ReminderLine
+from pushdesk.ui.paged import Column, PagedTableModel
+from pushdesk.ui.status_icons import status_colour, status_icon
+
+# Due times this close are also said in words ("in 5 min", "3 h ago").
+RELATIVE_WITHIN_SECONDS = 24 * 60 * 60
+
+STATUS_FILTERS: tuple[tuple[str, tuple[ReminderStatus, ...]], ...] = (
+    ("Any status", ()),
+    ("Upcoming", (ReminderStatus.SCHEDULED, ReminderStatus.SENDING)),
+    *(
+        (status.value.replace("_", " ").capitalize(), (status,))
+        for status in ReminderStatus
+    ),
+)
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    """ "in 5 min", "2 h ago"; empty when it is further than a day off."""
+    seconds = (moment - now).total_seconds()
+    if abs(seconds) >= RELATIVE_WITHIN_SECONDS:
+        return ""
+    if abs(seconds) < 60:
+        return (
+            "now" if abs(seconds) < 30 else ("in 1 min" if seconds > 0 else "1 min ago")
+        )
+    minutes = round(abs(seconds) / 60)
+    amount = f"{minutes} min" if minutes < 60 else f"{round(minutes / 60)} h"
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def target_text(target: Target) -> str:
+    if target.everyone:
+        return "Everyone"
+    parts = list(target.groups)
+    if target.subscription_ids:
+        count = len(target.subscription_ids)
+        parts.append(f"{count} device{'s' if count != 1 else ''}")
+    return ", ".join(parts)
+
+
+def repeat_text(reminder: Reminder) -> str:
+    if not reminder.repeat:
+        return ""
+    try:
+        return Recurrence.from_text(reminder.repeat).describe(reminder.anchor_at)
+    except InvalidInput:
+        return "(damaged rule)"
+
+
+def status_text(line: ReminderLine) -> str:
+    reminder = line.reminder
+    text = reminder.status.value.replace("_", " ")
+    progress = line.reach.progress
+    if progress is not None:
+        done, total = progress
+        return f"sending {done:,} of {total:,}"
+    return f"{text} (late)" if reminder.late else text
+
+
+def _counted(kind: str) -> Callable[[ReminderLine], str]:
+    def text(line: ReminderLine) -> str:
+        reminder = line.reminder
+        # Nothing to count before a reminder first goes out.
+        if reminder.status is ReminderStatus.SCHEDULED and not reminder.sent_at:
+            return ""
+        return f"{getattr(line.reach, kind):,}"
+
+    return text
+
+
+class RemindersModel(PagedTableModel[ReminderLine]):
+    STATUS_COLUMN = 5
+
+    def __init__(self, source: "ReminderListing", clock: Clock) -> None:
+        super().__init__(source)
+        self._clock = clock
+        self.columns = (
+            Column[ReminderLine]("When", self._when, sort_key="due"),
+            Column[ReminderLine](
+                "Title", lambda line: line.reminder.title, sort_key="title"
+            ),
+            Column[ReminderLine](
+                "Message", lambda line: " ".join(line.reminder.message.split())
+            ),
+            Column[ReminderLine]("To", lambda line: target_text(line.reminder.target)),
+            Column[ReminderLine]("Repeat", lambda line: repeat_text(line.reminder)),
+            Column[ReminderLine]("Status", status_text, sort_key="status"),
+            Column[ReminderLine]("Delivered", _counted("delivered"), align_right=True),
+            Column[ReminderLine]("Failed", _counted("failed"), align_right=True),
+            Column[ReminderLine]("Shown", _counted("displayed"), align_right=True),
+            Column[ReminderLine]("Opened", _counted("clicked"), align_right=True),
+        )
+
+    def _when(self, line: ReminderLine) -> str:
+        due = line.reminder.due_at
+        words = relative(due, self._clock())
+        return f"{local_time(due)} ({words})" if words else local_time(due)
+
+    def decorate(self, item: ReminderLine, column: int, role: int) -> Any:
+        status = item.reminder.status
+        if column == self.STATUS_COLUMN:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return status_colour(status)
+            if role == Qt.ItemDataRole.DecorationRole:
+                return status_icon(status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"#{item.reminder.id}" + (
+                f" · opens {item.reminder.url}" if item.reminder.url else ""
+            )
+        return None
+
+
+class ReminderListing:
+    """The page source: the current query, answered by the reminder service."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.query = ReminderQuery()
+
+    def count(self) -> int:
+        return self._services.reminders.count(self.query)
+
+    def page(self, offset: int, limit: int) -> list[ReminderLine]:
+        return self._services.reminders.page(self.query, offset, limit)
+
+    def sort_by(self, key: str, descending: bool) -> None:
+        self.query = replace(self.query, sort=key, descending=descending)
+
+
+def _action(
+    parent: QWidget, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str
+) -> QAction:
+    action = QAction(text, parent)
+    action.setShortcut(QKeySequence(shortcut))
+    # Each tab has its own Delete and Enter; a shortcut acts on its own tab.
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    parent.addAction(action)
+    return action
+
+
+class RemindersPage(QWidget):
+    """Emits what the operator asked for; the window opens dialogs and asks services."""
+
+    new_requested = Signal()
+    edit_requested = Signal(int)
+    duplicate_requested = Signal(int)
+    send_now_requested = Signal(int)
+    cancel_requested = Signal(int)
+    delete_requested = Signal(int)
+    deliveries_requested = Signal(int)
+
+    def __init__(self, services: Services, clock: Clock, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._services = services
+        self.listing = ReminderListing(services)
+        self.model = RemindersModel(self.listing, clock)
+
+        self.text_filter = QLineEdit(placeholderText="Filter by title or message…")
+        self.text_filter.setClearButtonEnabled(True)
+        self.status_filter = QComboBox()
+        for name, statuses in STATUS_FILTERS:
+            self.status_filter.addItem(name, statuses)
+        self.target_filter = QComboBox()
+        self.view = self._make_view()
+
+        self.new_action = _action(self, "&New…", QKeySequence.StandardKey.New)
+        self.edit_action = _action(self, "&Edit…", "Ctrl+E")
+        self.duplicate_action = _action(self, "D&uplicate…", "Ctrl+D")
+        self.send_now_action = _action(self, "&Send now", "Ctrl+Return")
+        self.cancel_action = _action(self, "&Cancel", "Ctrl+Shift+C")
+        self.delete_action = _action(self, "&Delete…", QKeySequence.StandardKey.Delete)
+        self.deliveries_action = _action(self, "Show deliveries", "Ctrl+L")
+        self.new_action.triggered.connect(self.new_requested)
+        for action, signal in (
+            (self.edit_action, self.edit_requested),
+            (self.duplicate_action, self.duplicate_requested),
+            (self.send_now_action, self.send_now_requested),
+            (self.cancel_action, self.cancel_requested),
+            (self.delete_action, self.delete_requested),
+            (self.deliveries_action, self.deliveries_requested),
+        ):
+            action.triggered.connect(
+                lambda _=False, s=signal: self._emit_for_selected(s)
+            )
+        for action in (self.new_action, self.edit_action):
+            action.setStatusTip(action.text().replace("&", ""))
+
+        self._lay_out()
+        self.text_filter.textChanged.connect(self._apply_filters)
+        self.status_filter.currentIndexChanged.connect(self._apply_filters)
+        self.target_filter.currentIndexChanged.connect(self._apply_filters)
+        self.view.doubleClicked.connect(lambda _index: self.edit_action.trigger())
+        self.view.selectionModel().currentRowChanged.connect(self._update_actions)
+        self.model.modelReset.connect(self._update_actions)
+        self.refresh()
+
+    def actions_for_toolbar(self) -> list[QAction]:
+        return [
+            self.new_action,
+            self.edit_action,
+            self.duplicate_action,
+            self.send_now_action,
+            self.cancel_action,
+            self.delete_action,
+        ]
+
+    def _make_view(self) -> QTableView:
+        view = QTableView()
+        view.setModel(self.model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setAlternatingRowColors(True)
+        view.setSortingEnabled(True)
+        view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        view.verticalHeader().hide()
+        # Fixed row heights let the view skip measuring 100,000 rows.
+        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        for column, width in enumerate((190, 140, 260, 100, 120, 130, 75, 60, 60, 60)):
+            view.setColumnWidth(column, width)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._context_menu)
+        return view
+
+    def _lay_out(self) -> None:
+        filters = QHBoxLayout()
+        filters.addWidget(self.text_filter, 3)
+        filters.addWidget(self.status_filter, 1)
+        filters.addWidget(self.target_filter, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.view)
+
+    def refresh(self) -> None:
+        selected = self.selected_id()
+        self._refresh_target_choices()
+        self.model.refresh()
+        if selected is not None and not self.view.currentIndex().isValid():
+            self.select(selected)
+        self._update_actions()
+
+    def select(self, reminder_id: int) -> bool:
+        row = self.model.row_of(lambda line: line.reminder.id == reminder_id)
+        if row is None:
+            return False
+        self.view.selectRow(row)
+        return True
+
+    def selected(self) -> Reminder | None:
+        index = self.view.currentIndex()
+        if not index.isValid() or index.row() >= self.model.rowCount():
+            return None
+        return self.model.row_at(index.row()).reminder
+
+    def selected_id(self) -> int | None:
+        reminder = self.selected()
+        return reminder.id if reminder else None
+
+    def _refresh_target_choices(self) -> None:
+        groups = self._services.subscriptions.groups()
+        wanted = [("Any target", None), ("Everyone", "")] + [
+            (f"Group {name}", name) for name in groups
+        ]
+        current = self.target_filter.currentData()
+        if [
+            self.target_filter.itemData(i) for i in range(self.target_filter.count())
+        ] == [value for _, value in wanted]:
+            return
+        self.target_filter.blockSignals(True)
+        self.target_filter.clear()
+        for text, value in wanted:
+            self.target_filter.addItem(text, value)
+        index = self.target_filter.findData(current)
+        self.target_filter.setCurrentIndex(max(index, 0))
+        self.target_filter.blockSignals(False)
+
+    def _apply_filters(self) -> None:
+        target = self.target_filter.currentData()
+        self.listing.query = replace(
+            self.listing.query,
+            text=self.text_filter.text(),
+            statuses=tuple(self.status_filter.currentData() or ()),
+            everyone_only=target == "",
+            group=target or None,
+        )
+        self.model.refresh()
+
+    def _emit_for_selected(self, signal: Any) -> None:
+        reminder_id = self.selected_id()
+        if reminder_id is not None:
+            signal.emit(reminder_id)
+
+    def _context_menu(self, position: QPoint) -> None:
+        index = self.view.indexAt(position)
+        if index.isValid():
+            self.view.selectRow(index.row())
+        menu = QMenu(self)
+        menu.addActions(self.actions_for_toolbar())
+        menu.addSeparator()
+        menu.addAction(self.deliveries_action)
+        menu.popup(self.view.viewport().mapToGlobal(position))
+
+    def _update_actions(self, *_args: QModelIndex) -> None:
+        reminder = self.selected()
+        status = reminder.status if reminder else None
+        scheduled = status is ReminderStatus.SCHEDULED
+        self.edit_action.setEnabled(scheduled)
+        self.send_now_action.setEnabled(scheduled)
+        self.duplicate_action.setEnabled(reminder is not None)
+        self.deliveries_action.setEnabled(reminder is not None)
+        self.cancel_action.setEnabled(
+            status in (ReminderStatus.SCHEDULED, ReminderStatus.SENDING)
+        )
+        self.delete_action.setEnabled(
+            reminder is not None and status is not ReminderStatus.SENDING
+        )
