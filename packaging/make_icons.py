@@ -12,6 +12,10 @@ Writes:
     web/icons/badge-72.png           white bell on transparent (notification badge)
     resources/icons/pushdesk.png     256 px, same artwork as the "any" icons
     resources/icons/pushdesk.svg     vector version of the same artwork
+    resources/icons/pushdesk-N.png   the app icon at each size desktops ask for
+    resources/icons/pushdesk-paused-N.png
+                                     the tray icon while sending is paused: grey,
+                                     with an amber pause badge
 
 The bell is described once, in a 100 x 100 unit box, and both the raster
 (QPainter) and the SVG output are produced from that single description.
@@ -41,6 +45,12 @@ RESOURCE_ICONS = ROOT / "resources" / "icons"
 
 BLUE = "#1e5aa8"
 WHITE = "#ffffff"
+GREY = "#6b7480"
+AMBER = "#e8a317"
+
+# The sizes window managers, docks and trays ask for; pushdesk.resources
+# expects exactly these.
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 # Corner radius of the rounded square, as a fraction of the icon size.
 CORNER = 0.225
@@ -109,6 +119,30 @@ def draw_bell(painter: QPainter, size: int, bell_fraction: float, colour: str) -
     painter.restore()
 
 
+def draw_pause_badge(painter: QPainter, size: int) -> None:
+    """An amber disc with two white bars in the lower right corner."""
+    centre = QPointF(size * 0.71, size * 0.71)
+    radius = size * 0.26
+    painter.save()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor(WHITE)))
+    painter.drawEllipse(centre, radius, radius)
+    painter.setBrush(QBrush(QColor(AMBER)))
+    painter.drawEllipse(centre, radius * 0.84, radius * 0.84)
+    painter.setBrush(QBrush(QColor(WHITE)))
+    bar_width, bar_height = radius * 0.28, radius * 0.9
+    for offset in (-0.26, 0.26):
+        painter.drawRect(
+            QRectF(
+                centre.x() + offset * radius - bar_width / 2,
+                centre.y() - bar_height / 2,
+                bar_width,
+                bar_height,
+            )
+        )
+    painter.restore()
+
+
 def render(size: int, kind: str) -> QImage:
     image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
@@ -121,6 +155,12 @@ def render(size: int, kind: str) -> QImage:
         radius = size * CORNER
         painter.drawRoundedRect(QRectF(0, 0, size, size), radius, radius)
         draw_bell(painter, size, 0.70, WHITE)
+    elif kind == "paused":
+        painter.setBrush(QBrush(QColor(GREY)))
+        radius = size * CORNER
+        painter.drawRoundedRect(QRectF(0, 0, size, size), radius, radius)
+        draw_bell(painter, size, 0.70, WHITE)
+        draw_pause_badge(painter, size)
     elif kind == "maskable":
         # Full bleed: the platform applies its own mask (circle, squircle, ...).
         # The bell stays well inside the central safe-zone circle (radius 40 %).
@@ -171,6 +211,9 @@ def main() -> int:
     save(render(512, "maskable"), WEB_ICONS / "icon-512-maskable.png")
     save(render(72, "badge"), WEB_ICONS / "badge-72.png")
     save(render(256, "any"), RESOURCE_ICONS / "pushdesk.png")
+    for size in APP_ICON_SIZES:
+        save(render(size, "any"), RESOURCE_ICONS / f"pushdesk-{size}.png")
+        save(render(size, "paused"), RESOURCE_ICONS / f"pushdesk-paused-{size}.png")
 
     svg_path = RESOURCE_ICONS / "pushdesk.svg"
     svg_path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,20 +18,22 @@ import aiohttp
 from aiohttp import web
 
 from pushdesk.clock import Clock, system_clock
-from pushdesk.config import Config
-from pushdesk.errors import StartupError
-from pushdesk.events import Event, EventHub, ReminderChanged
+from pushdesk.config import Config, ServerOptions
+from pushdesk.domain import Outcome, Subscription, Urgency
+from pushdesk.errors import PushdeskError, StartupError
+from pushdesk.events import Event, EventHub, ReminderChanged, SettingsChanged
 from pushdesk.log import APP
 from pushdesk.push.encryption import encrypt_many, follow_parent
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
-from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, DeliveryEngine
-from pushdesk.scheduling.scheduler import DEFAULT_MAX_LATENESS, Scheduler
+from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.server.app import WebServer, create_app
 from pushdesk.server.onboarding import create_onboarding_app
 from pushdesk.server.tls import LocalCA, TlsFiles, machine_names
 from pushdesk.services import Services
+from pushdesk.settings import server_options
 from pushdesk.store import Store
 from pushdesk.store.settings import MAX_LATENESS, VAPID_SUBJECT
 from pushdesk.validation import check_vapid_subject
@@ -57,6 +59,32 @@ def open_store(config: Config) -> Store:
     return store
 
 
+class CurrentSender:
+    """The delivery engine's sender, replaced whole when the VAPID contact
+    changes; sends already on the wire finish with the one they started with."""
+
+    def __init__(self, sender: PushSender) -> None:
+        self.sender = sender
+
+    async def encrypt_all(
+        self, items: list[tuple[Subscription, bytes]]
+    ) -> list[bytes | str]:
+        return await self.sender.encrypt_all(items)
+
+    async def post(
+        self,
+        subscription: Subscription,
+        body: bytes | str,
+        *,
+        ttl: int,
+        urgency: Urgency = Urgency.NORMAL,
+        topic: str | None = None,
+    ) -> Outcome:
+        return await self.sender.post(
+            subscription, body, ttl=ttl, urgency=urgency, topic=topic
+        )
+
+
 @dataclass
 class Runtime:
     """Everything that runs on the event loop: server, scheduler, sender."""
@@ -76,9 +104,16 @@ class Runtime:
         self._tls_context: ssl.SSLContext | None = None
         self._renewal: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._sender: CurrentSender | None = None
         self.scheduler: Scheduler | None = None
         self.engine: DeliveryEngine | None = None
         self.server: WebServer | None = None
+
+        # Settings the operator changed in the window win over the command
+        # line from then on: that is how a taken port given with --port is
+        # fixed without leaving the window.
+        self._changed_in_window: set[str] = set()
+        self.hub.subscribe(self._apply_settings)
 
     @property
     def vapid_subject(self) -> str | None:
@@ -86,8 +121,19 @@ class Runtime:
 
     @property
     def max_lateness(self) -> timedelta:
-        stored = self.store.settings.get(MAX_LATENESS)
-        return timedelta(seconds=int(stored)) if stored else DEFAULT_MAX_LATENESS
+        return self.services.settings.current().max_lateness
+
+    def server_options(self) -> ServerOptions:
+        """What the server runs with: the saved settings, the command line
+        winning, unless the config was given whole (tests, embedding)."""
+        given = self.config.command_line
+        if given is None:
+            return self.config.server
+        return server_options(
+            self.services.settings.current(),
+            given.without(self._changed_in_window),
+            self.config.server.allowed_push_origins,
+        )
 
     async def start(self) -> None:
         subject = self.vapid_subject
@@ -97,29 +143,25 @@ class Runtime:
                 "--vapid-subject mailto:you@your-domain.example."
             )
 
-        app = create_app(
-            self.services,
-            self.keys.public_key,
-            allowed_push_origins=self.config.server.allowed_push_origins,
-            receipts=self.receipts,
-        )
-        context, onboarding = self._tls()
-        self.server = WebServer(app, self.config.server, context, onboarding)
-        await self.server.start()
+        self.server = await self._serve(self.server_options())
+        concurrency = self.services.settings.current().concurrency
 
         # One session for every push: connections to a push service are reused
         # across devices and reminders.
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=DEFAULT_CONCURRENCY)
+            connector=aiohttp.TCPConnector(limit=concurrency)
         )
         # Encryption is the CPU-bound part of a fan-out: a worker process puts
         # it on another core and keeps the window and server responsive.
         self._executor = await self._encryption_workers()
-        sender = PushSender(
-            self.keys, subject, self._session, self.clock, executor=self._executor
-        )
+        self._sender = CurrentSender(self._push_sender(subject))
         self.engine = DeliveryEngine(
-            self.store, sender, self.hub, self.clock, receipts=self.receipts
+            self.store,
+            self._sender,
+            self.hub,
+            self.clock,
+            concurrency=concurrency,
+            receipts=self.receipts,
         )
         self.scheduler = Scheduler(
             self.store,
@@ -141,11 +183,69 @@ class Runtime:
             asyncio.create_task(engine.run(), name="delivery"),
             asyncio.create_task(scheduler.run(), name="scheduler"),
         ]
-        if self._ca is not None:
-            self._renewal = asyncio.create_task(
-                self._renew_certificates(), name="certificates"
-            )
+        # Runs in every mode: a server restarted into HTTPS needs it too.
+        self._renewal = asyncio.create_task(
+            self._renew_certificates(), name="certificates"
+        )
         APP.info("pushdesk started with data in %s", self.config.data_dir)
+
+    async def _serve(self, options: ServerOptions) -> WebServer:
+        app = create_app(
+            self.services,
+            self.keys.public_key,
+            allowed_push_origins=options.allowed_push_origins,
+            receipts=self.receipts,
+        )
+        context, onboarding, ca = self._tls(options)
+        server = WebServer(app, options, context, onboarding)
+        await server.start()
+        self._ca, self._tls_context = ca, context
+        return server
+
+    async def restart_server(self) -> None:
+        """Serve on the saved address, ports and HTTPS mode now.
+
+        Open pages reconnect by themselves. When the new ones cannot be used,
+        the server goes back to the old ones and StartupError says why.
+        """
+        options = self.server_options()
+        old = self.server
+        if old is not None:
+            await old.stop()
+        self.server = None
+        try:
+            self.server = await self._serve(options)
+        except PushdeskError:
+            if old is not None:
+                await self._serve_again(old.options)
+            raise
+        APP.info("server restarted with the new settings")
+
+    async def _serve_again(self, options: ServerOptions) -> None:
+        try:
+            self.server = await self._serve(options)
+        except PushdeskError as exc:
+            # Someone took the old port meanwhile; the window offers Settings.
+            APP.error("unable to go back to the old server settings: %s", exc)
+
+    def _push_sender(self, subject: str) -> PushSender:
+        assert self._session is not None
+        return PushSender(
+            self.keys, subject, self._session, self.clock, executor=self._executor
+        )
+
+    def _apply_settings(self, event: Event) -> None:
+        """Settings that take effect at once; the server is restarted by the
+        window, which can show what went wrong."""
+        if not isinstance(event, SettingsChanged):
+            return
+        self._changed_in_window.update(event.names)
+        saved = self.services.settings.current()
+        if self.scheduler is not None and "max_lateness" in event.names:
+            self.scheduler.max_lateness = saved.max_lateness
+        subject = saved.vapid_subject
+        if self._sender is not None and "vapid_subject" in event.names and subject:
+            self._sender.sender = self._push_sender(subject)
 
     async def _encryption_workers(self) -> ProcessPoolExecutor | None:
         """Start the worker now, so the first fan-out does not wait for it."""
@@ -165,11 +265,12 @@ class Runtime:
             return None
         return executor
 
-    def _tls(self) -> tuple[ssl.SSLContext | None, web.Application | None]:
+    def _tls(
+        self, options: ServerOptions
+    ) -> tuple[ssl.SSLContext | None, web.Application | None, LocalCA | None]:
         """HTTPS by default: the operator's certificate, or one from our CA."""
-        options = self.config.server
         if options.http:
-            return None, None
+            return None, None, None
 
         ca = None
         names = machine_names()
@@ -179,12 +280,11 @@ class Runtime:
             ca = LocalCA(self.config.data_dir / "tls", self.clock)
             files = ca.server_files(names)
         context = files.ssl_context()
-        self._ca, self._tls_context = ca, context
         known = {*names.dns, *(str(ip) for ip in names.ips), options.host}
         onboarding = create_onboarding_app(
             ca, lambda: self.server.port if self.server else 0, known
         )
-        return context, onboarding
+        return context, onboarding, ca
 
     def renew_certificate(self) -> bool:
         """Issue a new server certificate if the machine's names or addresses

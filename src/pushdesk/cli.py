@@ -23,6 +23,7 @@ from pushdesk.config import (
     DEFAULT_PORT,
     Config,
     ServerOptions,
+    ServerOverrides,
     resolve_data_dir,
 )
 from pushdesk.domain import DEFAULT_TTL_SECONDS, Target, Urgency
@@ -124,27 +125,33 @@ def _add_running_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     def default(value: object) -> object:
         return value if top else argparse.SUPPRESS
 
+    # The server options default to None: a saved setting applies then, and
+    # only an option given on the command line wins over it.
     parser.add_argument(
-        "--host", default=default(DEFAULT_HOST), help="default: all interfaces"
+        "--host",
+        default=default(None),
+        help="default: as saved in Settings, else all interfaces",
     )
     parser.add_argument(
         "--port",
         type=_port,
         default=default(None),
-        help="the page's port (default: 8443 with HTTPS, 8080 with --http)",
+        help="the page's port (default: as saved in Settings, else 8443 with "
+        "HTTPS, 8080 with --http)",
     )
     parser.add_argument(
         "--http-port",
         type=_port,
-        default=default(DEFAULT_PORT),
+        default=default(None),
         help="plain-HTTP port of the certificate set-up page beside HTTPS "
-        "(default: 8080)",
+        "(default: as saved in Settings, else 8080)",
     )
     parser.add_argument(
         "--http",
         action="store_true",
         default=default(False),
-        help="serve plain HTTP only: for localhost, or behind a proxy doing TLS",
+        help="serve plain HTTP only: for localhost, or behind a proxy doing TLS "
+        "(default: the HTTPS mode saved in Settings, else pushdesk's own CA)",
     )
     parser.add_argument(
         "--cert",
@@ -348,13 +355,22 @@ def config_from(args: argparse.Namespace) -> Config:
     http = getattr(args, "http", False)
     if http and cert is not None:
         raise PushdeskError("--http serves no certificate; leave out --cert/--key.")
-    if not http and getattr(args, "port", None) == getattr(args, "http_port", None):
-        raise PushdeskError("--port and --http-port must differ.")
-    server = ServerOptions(
-        host=getattr(args, "host", DEFAULT_HOST),
+    given = ServerOverrides(
+        host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        http_port=getattr(args, "http_port", None),
         http=http,
-        helper_port=getattr(args, "http_port", DEFAULT_PORT),
+        cert=cert,
+        key=key,
+    )
+    if not http and given.port is not None and given.port == given.http_port:
+        raise PushdeskError("--port and --http-port must differ.")
+    # The saved settings are combined with these when the server starts.
+    server = ServerOptions(
+        host=given.host or DEFAULT_HOST,
+        port=given.port,
+        http=http,
+        helper_port=given.http_port or DEFAULT_PORT,
         cert=cert,
         key=key,
         allowed_push_origins=tuple(getattr(args, "allow_push_origin", [])),
@@ -364,6 +380,7 @@ def config_from(args: argparse.Namespace) -> Config:
         server=server,
         vapid_subject=getattr(args, "vapid_subject", None),
         max_lateness=getattr(args, "max_lateness", None),
+        command_line=given,
     )
 
 

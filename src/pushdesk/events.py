@@ -42,7 +42,29 @@ class SubscriptionsChanged:
     """A device subscribed, refreshed, unsubscribed or was found gone."""
 
 
-Event = ReminderChanged | ReminderSent | SubscriptionsChanged | Alert
+@dataclass(frozen=True)
+class SendingPaused:
+    """The operator held all sending (``paused``) or let it go again."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """The operator saved settings; ``names`` are the OperatorSettings fields
+    that changed."""
+
+    names: tuple[str, ...]
+
+
+Event = (
+    ReminderChanged
+    | ReminderSent
+    | SubscriptionsChanged
+    | Alert
+    | SendingPaused
+    | SettingsChanged
+)
 Listener = Callable[[Event], None]
 
 

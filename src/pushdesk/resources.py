@@ -10,6 +10,10 @@ from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
+# The sizes desktops ask an app icon for (title bars, docks, trays, switchers);
+# packaging/make_icons.py draws each one.
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
 
 def _find(name: str) -> Path:
     candidates = [
@@ -35,3 +39,19 @@ def web_dir() -> Path:
 
 def resources_dir() -> Path:
     return _find("resources")
+
+
+def icon_files(name: str = "pushdesk") -> dict[int, Path]:
+    """The PNG of icon ``name`` ("pushdesk", "pushdesk-paused") at each size.
+
+    Raises FileNotFoundError naming the first missing file.
+    """
+    folder = resources_dir() / "icons"
+    files = {size: folder / f"{name}-{size}.png" for size in ICON_SIZES}
+
+    for path in files.values():
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"pushdesk's icon {path} is missing; the installation is incomplete."
+            )
+    return files

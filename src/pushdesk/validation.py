@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import ipaddress
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -218,26 +219,43 @@ def check_vapid_subject(subject: str) -> str:
     subject = subject.strip()
     if subject.startswith("mailto:"):
         address = subject.removeprefix("mailto:")
-        local, _, domain = address.partition("@")
-        if not local or "." not in domain or " " in address:
+        local, _, domain = address.rpartition("@")
+        if not local or not domain or any(char.isspace() for char in address):
             raise InvalidInput(
                 f"{subject!r} is not a mail address; write mailto:you@example.org."
             )
+        _check_contact_domain(domain.strip("[]"), mail=True)
     elif subject.startswith("https://"):
         domain = _split(subject, None, repr(subject)).hostname or ""
         if not domain:
             raise InvalidInput(f"{subject!r} is not an https URL with a host.")
+        _check_contact_domain(domain, mail=False)
     else:
         raise InvalidInput(
             "The VAPID contact must be a mailto: address or an https: URL, "
             f"not {subject!r}."
         )
-
-    # Push services reach the operator at this contact; names that only exist
-    # on a LAN are refused by some of them.
-    if domain == "localhost" or domain.endswith((".local", ".localhost")):
-        raise InvalidInput(
-            f"{domain} only exists on this network; push services need a contact "
-            "they can reach, like mailto:you@example.org."
-        )
     return subject
+
+
+# Names that only resolve on a LAN (RFC 6762, RFC 8375, and common habits).
+_LOCAL_SUFFIXES = (".local", ".localhost", ".lan", ".home.arpa", ".internal")
+
+
+def _check_contact_domain(domain: str, *, mail: bool) -> None:
+    """Push services reach the operator at this contact, and some refuse one
+    they cannot reach."""
+    domain = domain.lower().rstrip(".")
+    reach = "push services need a contact they can reach, like mailto:you@example.org."
+    if domain == "localhost" or domain.endswith(_LOCAL_SUFFIXES):
+        raise InvalidInput(f"{domain} only exists on this network; {reach}")
+    try:
+        ip = ipaddress.ip_address(domain)
+    except ValueError:
+        ip = None
+    if ip is not None and mail:
+        raise InvalidInput(f"{domain} is an IP address, not a mail domain; {reach}")
+    if ip is not None and not ip.is_global:
+        raise InvalidInput(f"{domain} only exists on this network; {reach}")
+    if ip is None and "." not in domain:
+        raise InvalidInput(f"{domain} is not a domain on the internet; {reach}")

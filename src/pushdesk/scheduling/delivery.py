@@ -6,6 +6,9 @@ the one shared session, and settled in batches: one transaction records many
 outcomes. A process killed at any moment leaves its claimed sends behind; they
 are released after a lease and go out again, so only what was in flight can be
 sent twice and nothing is lost.
+
+While the operator holds all sending, nothing is claimed: queued sends and
+retries wait in the database, and sends already on the wire finish.
 """
 
 import asyncio
@@ -28,9 +31,11 @@ from pushdesk.domain import (
 )
 from pushdesk.events import (
     Alert,
+    Event,
     EventHub,
     ReminderChanged,
     ReminderSent,
+    SendingPaused,
     SubscriptionsChanged,
 )
 from pushdesk.log import SCHEDULER
@@ -38,6 +43,7 @@ from pushdesk.push.payload import reminder_payload
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.scheduling.alarm import Alarm
 from pushdesk.scheduling.retry import RetryPolicy
+from pushdesk.services.sending import SendingControl
 from pushdesk.store import Store
 from pushdesk.store.sends import SendJob, Settlement
 
@@ -98,6 +104,7 @@ class DeliveryEngine:
         concurrency: int = DEFAULT_CONCURRENCY,
         retry: RetryPolicy | None = None,
         receipts: ReceiptSigner | None = None,
+        sending: SendingControl | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -106,6 +113,7 @@ class DeliveryEngine:
         self._concurrency = concurrency
         self._retry = retry or RetryPolicy()
         self._receipts = receipts
+        self._sending = sending or SendingControl(store, hub)
         self._alarm = Alarm()
         self._settled: list[Settlement] = []
         self._slots = asyncio.Semaphore(concurrency)
@@ -128,19 +136,28 @@ class DeliveryEngine:
 
     async def run(self) -> None:
         SCHEDULER.info("delivery started")
-        while not self._alarm.stopping:
-            try:
-                self._beat(force=True)
-                self.release_abandoned()
-                await self.drain()
-                self.finish_settled()
-                await self._alarm.sleep(self._seconds_to_next_retry())
-            except Exception:
-                SCHEDULER.exception(
-                    "unable to work through the send queue; trying again"
-                )
-                await self._alarm.sleep(POLL_SECONDS)
+        unsubscribe = self._hub.subscribe(self._wake_on_resume)
+        try:
+            while not self._alarm.stopping:
+                try:
+                    self._beat(force=True)
+                    self.release_abandoned()
+                    await self.drain()
+                    self.finish_settled()
+                    await self._alarm.sleep(self._seconds_to_next_retry())
+                except Exception:
+                    SCHEDULER.exception(
+                        "unable to work through the send queue; trying again"
+                    )
+                    await self._alarm.sleep(POLL_SECONDS)
+        finally:
+            unsubscribe()
         self._store.sends.retire(self.owner)
+
+    def _wake_on_resume(self, event: Event) -> None:
+        # A resume in another process is seen at the next poll instead.
+        if isinstance(event, SendingPaused) and not event.paused:
+            self.wake()
 
     def release_abandoned(self) -> int:
         released = self._store.sends.release_abandoned(self._clock() - SILENCE)
@@ -163,7 +180,8 @@ class DeliveryEngine:
 
         Sends are claimed in chunks; a chunk is encrypted (in the sender's
         worker process) while earlier chunks are on the wire, and at most
-        ``concurrency`` requests are in flight at once.
+        ``concurrency`` requests are in flight at once. Nothing is claimed
+        while sending is paused; sends already claimed go on.
         """
         chunks: set[asyncio.Task[None]] = set()
         attempts = 0
@@ -172,7 +190,7 @@ class DeliveryEngine:
         while True:
             self._beat()
             room = LOOKAHEAD * self._concurrency - self._claimed
-            if not self._alarm.stopping and room >= max(1, self._concurrency):
+            if room >= max(1, self._concurrency) and self._may_claim():
                 jobs = self._store.sends.claim_ready(self.owner, self._clock(), room)
                 if jobs:
                     self._claimed += len(jobs)
@@ -193,6 +211,10 @@ class DeliveryEngine:
                 last_settle = now
         self._settle()
         return attempts
+
+    def _may_claim(self) -> bool:
+        # The pause is read from the database, so another process's counts.
+        return not self._alarm.stopping and not self._sending.paused
 
     async def _attempt_chunk(self, jobs: list[SendJob]) -> None:
         try:
@@ -362,6 +384,10 @@ class DeliveryEngine:
         )
 
     def _seconds_to_next_retry(self) -> float:
+        # While paused, a retry past its time stays there: waiting for it
+        # would spin.
+        if self._sending.paused:
+            return POLL_SECONDS
         next_attempt = self._store.sends.next_attempt_at()
         if next_attempt is None:
             return POLL_SECONDS

@@ -4,13 +4,17 @@ What is due is read from the database each time, so reminders the CLI adds
 while pushdesk runs, and those that fell due while it was off, are seen. Firing
 an occurrence queues one send per targeted device in the same transaction
 that moves the reminder on; the delivery engine does the rest.
+
+While the operator holds all sending nothing fires; on resume what fell due
+meanwhile is late, and a one-shot past the maximum lateness is missed, just as
+if pushdesk had been off.
 """
 
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
 from pushdesk.domain import Reminder
-from pushdesk.events import EventHub, ReminderChanged
+from pushdesk.events import Event, EventHub, ReminderChanged, SendingPaused
 from pushdesk.log import SCHEDULER
 from pushdesk.scheduling.alarm import Alarm
 from pushdesk.scheduling.delivery import DeliveryEngine
@@ -19,6 +23,7 @@ from pushdesk.scheduling.recurrence import (
     next_occurrence,
     occurrences_between,
 )
+from pushdesk.services.sending import SendingControl
 from pushdesk.store import Store
 
 # Another process may add a reminder at any moment; this bounds how long it
@@ -51,6 +56,7 @@ class Scheduler:
         *,
         poll_seconds: float = POLL_SECONDS,
         max_lateness: timedelta = DEFAULT_MAX_LATENESS,
+        sending: SendingControl | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -58,6 +64,7 @@ class Scheduler:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self.max_lateness = max_lateness
+        self._sending = sending or SendingControl(store, hub)
         self._alarm = Alarm()
 
     def wake(self) -> None:
@@ -68,7 +75,13 @@ class Scheduler:
         self._alarm.stop()
 
     def fire_due(self) -> list[Reminder]:
-        """Fire every reminder due at the clock's now; return those fired."""
+        """Fire every reminder due at the clock's now; return those fired.
+
+        Nothing fires while sending is paused.
+        """
+        if self._sending.paused:
+            return []
+
         now = self._clock()
         fired = []
         for reminder in self._store.reminders.due(now):
@@ -82,15 +95,24 @@ class Scheduler:
 
     async def run(self) -> None:
         SCHEDULER.info("scheduler started")
-        while not self._alarm.stopping:
-            try:
-                self.fire_due()
-                await self._alarm.sleep(self._seconds_to_next_due())
-            except Exception:
-                # One bad round (a locked database, a damaged row) must not end
-                # scheduling for the rest of the day.
-                SCHEDULER.exception("unable to fire due reminders; trying again")
-                await self._alarm.sleep(self._poll_seconds)
+        unsubscribe = self._hub.subscribe(self._wake_on_resume)
+        try:
+            while not self._alarm.stopping:
+                try:
+                    self.fire_due()
+                    await self._alarm.sleep(self._seconds_to_next_due())
+                except Exception:
+                    # One bad round (a locked database, a damaged row) must not
+                    # end scheduling for the rest of the day.
+                    SCHEDULER.exception("unable to fire due reminders; trying again")
+                    await self._alarm.sleep(self._poll_seconds)
+        finally:
+            unsubscribe()
+
+    def _wake_on_resume(self, event: Event) -> None:
+        # A resume in another process is seen at the next poll instead.
+        if isinstance(event, SendingPaused) and not event.paused:
+            self.wake()
 
     def _fire(self, reminder: Reminder, now: datetime) -> bool:
         rule = Recurrence.from_text(reminder.repeat) if reminder.repeat else None
@@ -146,6 +168,9 @@ class Scheduler:
         return True
 
     def _seconds_to_next_due(self) -> float:
+        # While paused, what is due stays due: waiting for it would spin.
+        if self._sending.paused:
+            return self._poll_seconds
         next_due = self._store.reminders.next_due_at()
         if next_due is None:
             return self._poll_seconds

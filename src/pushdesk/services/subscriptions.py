@@ -1,21 +1,41 @@
-"""Devices: registering, proving ownership, importing and exporting them."""
+"""Devices: registering, proving ownership, importing and exporting them, and
+what the operator does with them (naming, grouping, testing, removing)."""
 
 import hmac
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from pushdesk.clock import Clock
+from pushdesk.devices import (
+    RECENT_FAILURES_DAYS,
+    DeviceQuery,
+    DeviceRow,
+    describe,
+    stale_before,
+)
 from pushdesk.domain import (
+    Reminder,
+    ReminderDraft,
     Replacement,
     Subscription,
     SubscriptionInput,
+    Target,
+    Urgency,
 )
 from pushdesk.errors import InvalidInput, NotFound
-from pushdesk.events import EventHub, SubscriptionsChanged
-from pushdesk.log import WEB
+from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
+from pushdesk.log import UI, WEB
 from pushdesk.store import Store
 from pushdesk.transfer import ImportReport, check_item, export_document, read_items
+from pushdesk.validation import MAX_LABEL_LENGTH, is_text, parse_groups
+
+TEST_TITLE = "pushdesk test"
+TEST_MESSAGE = "This is a test notification. If you can read it, reminders reach you."
+
+# A test is about now: one that arrives hours later only confuses.
+TEST_TTL_SECONDS = 60 * 60
 
 
 class SubscriptionService:
@@ -75,8 +95,92 @@ class SubscriptionService:
     def all(self) -> list[Subscription]:
         return self._store.subscriptions.all()
 
-    def count(self) -> int:
-        return self._store.subscriptions.count()
+    def count(self, query: DeviceQuery | None = None) -> int:
+        """All devices, or those ``query`` selects."""
+        if query is None:
+            return self._store.subscriptions.count()
+        return self._store.subscriptions.listing_count(
+            query, stale_before(self._clock())
+        )
+
+    def page(self, query: DeviceQuery, offset: int, limit: int) -> list[DeviceRow]:
+        """Devices ``offset`` to ``offset + limit`` of the listing, described."""
+        now = self._clock()
+        found = self._store.subscriptions.listing(
+            query, stale_before(now), offset, limit
+        )
+        failures = self._store.subscriptions.recent_failures(
+            [s.id for s in found], now - timedelta(days=RECENT_FAILURES_DAYS)
+        )
+        return [describe(s, now, failures.get(s.id, 0)) for s in found]
+
+    def get(self, subscription_id: int) -> Subscription:
+        found = self._store.subscriptions.get(subscription_id)
+        if found is None:
+            raise NotFound(f"There is no device {subscription_id}; it may be gone.")
+        return found
+
+    def rename(self, subscription_id: int, label: str) -> Subscription:
+        """Name a device, by the rule for names a page posts; empty is refused."""
+        label = _check_label(label)
+        if not self._store.subscriptions.rename(subscription_id, label):
+            raise NotFound(f"There is no device {subscription_id}; it may be gone.")
+        UI.info("device %d renamed", subscription_id)
+        self._hub.publish(SubscriptionsChanged())
+        return self.get(subscription_id)
+
+    def groups(self) -> list[str]:
+        """Every group's name, in alphabetical order."""
+        return self._store.subscriptions.group_names()
+
+    def create_group(self, name: str) -> str:
+        """Add a group (if new) and return its name as stored."""
+        (checked,) = parse_groups({"groups": [name]})
+        stored = self._store.subscriptions.create_group(checked)
+        self._hub.publish(SubscriptionsChanged())
+        return stored
+
+    def set_groups(self, subscription_id: int, names: Iterable[str]) -> Subscription:
+        """Put a device in exactly these groups, creating the new ones."""
+        checked = parse_groups({"groups": list(names)})
+        with self._store.transaction():
+            self.get(subscription_id)
+            self._store.subscriptions.set_groups(subscription_id, checked)
+        UI.info("device %d now in %d groups", subscription_id, len(checked))
+        self._hub.publish(SubscriptionsChanged())
+        return self.get(subscription_id)
+
+    def remove_by_operator(self, subscription_id: int) -> Subscription:
+        """Delete a device's row; its delivery log stays."""
+        with self._store.transaction():
+            removed = self.get(subscription_id)
+            self._store.subscriptions.delete(subscription_id)
+        UI.info("subscription %s removed by the operator", removed.short_endpoint)
+        self._hub.publish(SubscriptionsChanged())
+        return removed
+
+    def send_test(self, subscription_id: int) -> Reminder:
+        """Schedule a test reminder, due now, for this device alone.
+
+        It goes through the scheduler and delivery like any reminder, so the
+        outcome is in the delivery log.
+        """
+        now = self._clock()
+        draft = ReminderDraft(
+            TEST_TITLE,
+            TEST_MESSAGE,
+            None,
+            now,
+            target=Target(subscription_ids=(subscription_id,)),
+            ttl=TEST_TTL_SECONDS,
+            urgency=Urgency.HIGH,
+        )
+        with self._store.transaction():
+            self.get(subscription_id)
+            reminder = self._store.reminders.add(draft, now)
+        UI.info("test reminder %d for device %d", reminder.id, subscription_id)
+        self._hub.publish(ReminderChanged(reminder.id))
+        return reminder
 
     def import_text(self, text: str, allowed_origins: Iterable[str]) -> ImportReport:
         """Add or update every valid item; report the others with the reason."""
@@ -100,3 +204,17 @@ class SubscriptionService:
 
     def export(self) -> list[dict[str, Any]]:
         return [export_document(s) for s in self._store.subscriptions.all()]
+
+
+def _check_label(label: str) -> str:
+    """Printable text of at most MAX_LABEL_LENGTH, spaces collapsed."""
+    if not is_text(label, allow=""):
+        raise InvalidInput("The name may hold only printable text.", "label")
+    label = " ".join(label.split())
+    if not label:
+        raise InvalidInput("The name is empty.", "label")
+    if len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInput(
+            f"The name is longer than {MAX_LABEL_LENGTH} characters.", "label"
+        )
+    return label

@@ -171,11 +171,9 @@ def m002_receipts(db: sqlite_utils.Database) -> None:
 def m003_listing_indexes(db: sqlite_utils.Database) -> None:
     # The window pages through tens of thousands of rows sorted and filtered
     # by these columns; without an index each page would sort the table.
+    # (The reminders' own come with their deletion mark, in m004.)
     db.executescript(
         """
-        CREATE INDEX reminders_due ON reminders (due_at);
-        CREATE INDEX reminders_created ON reminders (created_at);
-        CREATE INDEX reminders_title ON reminders (title COLLATE NOCASE);
         CREATE INDEX subscriptions_label ON subscriptions (label COLLATE NOCASE);
         CREATE INDEX subscriptions_created ON subscriptions (created_at);
         CREATE INDEX subscriptions_seen ON subscriptions (last_seen_at);
@@ -194,6 +192,18 @@ def m004_reminder_icon_and_deletion(db: sqlite_utils.Database) -> None:
         """
         ALTER TABLE reminders ADD COLUMN icon TEXT;
         ALTER TABLE reminders ADD COLUMN deleted_at TEXT;
+
+        -- One per order the window offers, over the rows it lists. Each holds
+        -- the row id too, so a page deep in the list is found in the index
+        -- alone before any row is read.
+        CREATE INDEX reminders_live_due ON reminders (due_at)
+            WHERE deleted_at IS NULL;
+        CREATE INDEX reminders_live_title ON reminders (title COLLATE NOCASE)
+            WHERE deleted_at IS NULL;
+        CREATE INDEX reminders_live_status ON reminders (status)
+            WHERE deleted_at IS NULL;
+        CREATE INDEX reminders_live_created ON reminders (created_at)
+            WHERE deleted_at IS NULL;
         """
     )
 

@@ -76,9 +76,9 @@ class ReceiptStore:
                 delivered=delivered, failed=failed
             )
         for reminder_id, total, to_go in self._db.execute(
-            f"SELECT reminder_id, count(*), sum({_OPEN}) FROM sends AS s "
-            "WHERE occurrence_at IN (SELECT occurrence_at FROM sends "
-            f"WHERE reminder_id = s.reminder_id AND {_OPEN}) {only} GROUP BY 1",
+            "WITH going AS (SELECT DISTINCT reminder_id, occurrence_at FROM sends "
+            f"WHERE {_OPEN} {only}) SELECT reminder_id, count(*), sum({_OPEN}) "
+            "FROM sends JOIN going USING (reminder_id, occurrence_at) GROUP BY 1",
             values,
         ).fetchall():
             counts.setdefault(reminder_id, {}).update(in_progress=total, to_go=to_go)

@@ -128,10 +128,12 @@ class ReminderStore:
             raise ValueError(f"unknown sort {query.sort!r}")
         where, values = _filter(query)
         direction = "DESC" if query.descending else "ASC"
+        order = f"{SORTS[query.sort]} {direction}, id {direction}"
+
+        # Skipping to a deep offset walks only the index (ids), not the rows.
         rows = self._db.query(
-            f"SELECT * FROM reminders WHERE {where} "
-            f"ORDER BY {SORTS[query.sort]} {direction}, id {direction} "
-            "LIMIT ? OFFSET ?",
+            "SELECT * FROM reminders WHERE id IN (SELECT id FROM reminders "
+            f"WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
             [*values, limit, offset],
         )
         return [reminder_from_row(row) for row in rows]

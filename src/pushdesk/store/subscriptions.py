@@ -1,11 +1,13 @@
 """Persistence of push subscriptions (one row per endpoint) and their groups."""
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
+from pushdesk.devices import DeviceQuery, DeviceSort, DeviceStatus
 from pushdesk.domain import Subscription, SubscriptionInput, Target
 from pushdesk.errors import InvalidInput
 from pushdesk.store.db import to_db_time, write
@@ -18,6 +20,29 @@ _SELECT = """
         ON subscription_groups.subscription_id = subscriptions.id
     LEFT JOIN groups ON groups.id = subscription_groups.group_id
 """
+
+# A listing reads one page of rows in index order; the groups of just those
+# rows come from a subquery, which a GROUP BY over the whole table would not.
+_LISTING = """
+    SELECT subscriptions.*, (
+        SELECT group_concat(groups.name) FROM subscription_groups
+        JOIN groups ON groups.id = subscription_groups.group_id
+        WHERE subscription_groups.subscription_id = subscriptions.id
+    ) AS groups
+    FROM subscriptions
+"""
+
+# Each order matches an index from migration m003; the id breaks ties so that
+# pages neither repeat nor skip rows.
+_ORDER = {
+    DeviceSort.LABEL: "label COLLATE NOCASE",
+    DeviceSort.CREATED: "created_at",
+    DeviceSort.LAST_SEEN: "last_seen_at",
+}
+
+# Attempts that failed for good. "refused" shows as the flagged status and
+# "retry" is a passing failure, so neither is counted here.
+FAILED_OUTCOMES = ("failed", "rejected")
 
 
 class SubscriptionStore:
@@ -92,6 +117,75 @@ class SubscriptionStore:
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM subscriptions").fetchone()[0])
 
+    def listing(
+        self, query: DeviceQuery, stale_before: datetime, offset: int, limit: int
+    ) -> list[Subscription]:
+        """One page of the devices ``query`` selects, in its order.
+
+        Devices last seen before ``stale_before`` count as expired.
+        """
+        where, values = _filter(query, stale_before)
+        direction = "DESC" if query.descending else "ASC"
+        order = f"{_ORDER[query.sort]} {direction}, id {direction}"
+        cursor = self._db.execute(
+            f"{_LISTING} {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*values, limit, offset],
+        )
+        names = [column[0] for column in cursor.description]
+        return [
+            subscription_from_row(dict(zip(names, row, strict=True)))
+            for row in cursor.fetchall()
+        ]
+
+    def listing_count(self, query: DeviceQuery, stale_before: datetime) -> int:
+        where, values = _filter(query, stale_before)
+        row = self._db.execute(
+            f"SELECT count(*) FROM subscriptions {where}", values
+        ).fetchone()
+        return int(row[0])
+
+    def recent_failures(self, ids: Sequence[int], since: datetime) -> dict[int, int]:
+        """Attempts that failed for good since ``since``, for these devices only.
+
+        Devices without such failures are left out.
+        """
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(FAILED_OUTCOMES))
+
+        # Without statistics SQLite prefers the outcome index, which reads every
+        # failure of the week (a failed fan-out: thousands) for each page.
+        rows = self._db.execute(
+            "SELECT subscription_id, count(*) "
+            "FROM deliveries INDEXED BY deliveries_device "
+            "WHERE subscription_id IN (SELECT value FROM json_each(?)) "
+            f"AND attempted_at >= ? AND outcome IN ({marks}) "
+            "GROUP BY subscription_id",
+            [json.dumps(list(ids)), to_db_time(since), *FAILED_OUTCOMES],
+        )
+        return {row[0]: row[1] for row in rows.fetchall()}
+
+    def rename(self, subscription_id: int, label: str | None) -> bool:
+        """Give a device another name; False if there is no such device."""
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE subscriptions SET label = ? WHERE id = ?",
+                [label, subscription_id],
+            )
+        return cursor.rowcount == 1
+
+    def create_group(self, name: str) -> str:
+        """Add a group unless one of that name exists; return its stored name.
+
+        Names compare without case, so "kitchen" finds "Kitchen".
+        """
+        with write(self._db):
+            self._db.execute("INSERT OR IGNORE INTO groups (name) VALUES (?)", [name])
+            row = self._db.execute(
+                "SELECT name FROM groups WHERE name = ?", [name]
+            ).fetchone()
+        return str(row[0])
+
     def group_names(self) -> list[str]:
         rows = self._db.execute("SELECT name FROM groups ORDER BY name").fetchall()
         return [row[0] for row in rows]
@@ -153,3 +247,43 @@ class SubscriptionStore:
             subscription_from_row(dict(zip(names, row, strict=True)))
             for row in cursor.fetchall()
         ]
+
+
+def _filter(query: DeviceQuery, stale_before: datetime) -> tuple[str, list[Any]]:
+    """The WHERE clause and its values for a listing's filters."""
+    conditions: list[str] = []
+    values: list[Any] = []
+
+    if query.text:
+        pattern = f"%{_escape_like(query.text)}%"
+        conditions.append("(label LIKE ? ESCAPE '\\' OR user_agent LIKE ? ESCAPE '\\')")
+        values += [pattern, pattern]
+
+    if query.group:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM subscription_groups "
+            "JOIN groups ON groups.id = subscription_groups.group_id "
+            "WHERE subscription_groups.subscription_id = subscriptions.id "
+            "AND groups.name = ?)"
+        )
+        values.append(query.group)
+
+    # The same rules as pushdesk.devices.status_of: flagged comes first.
+    cutoff = to_db_time(stale_before)
+    if query.status == DeviceStatus.FLAGGED:
+        conditions.append("flag_reason IS NOT NULL")
+    elif query.status == DeviceStatus.EXPIRED:
+        conditions.append("flag_reason IS NULL AND last_seen_at < ?")
+        values.append(cutoff)
+    elif query.status == DeviceStatus.ACTIVE:
+        conditions.append("flag_reason IS NULL AND last_seen_at >= ?")
+        values.append(cutoff)
+
+    if not conditions:
+        return "", values
+    return "WHERE " + " AND ".join(conditions), values
+
+
+def _escape_like(text: str) -> str:
+    """Make LIKE's wildcards in ``text`` match themselves; backslash escapes."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

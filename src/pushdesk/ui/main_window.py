@@ -3,13 +3,14 @@
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QTableView,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -22,8 +23,18 @@ from pushdesk.errors import PushdeskError
 from pushdesk.log import UI
 from pushdesk.services import Services
 from pushdesk.ui.dialogs.reminder import Choices, Mode, ReminderDialog
+from pushdesk.ui.dialogs.settings import SettingsDialog
+from pushdesk.ui.notifier import Notifier
+from pushdesk.ui.pages.devices import DevicesPage
+from pushdesk.ui.pages.log import DeliveryLogPage
 from pushdesk.ui.pages.reminders import RemindersPage
+from pushdesk.ui.pages.server import ServerPage, ServerStatus, StatusSource
+from pushdesk.ui.tray import CloseToTray, Tray, system_tray_available
 from pushdesk.ui.watcher import DataWatcher
+from pushdesk.ui.window_state import WindowState
+
+# How long a passing message stays in the status bar.
+STATUS_MESSAGE_MS = 8000
 
 
 def _where_to_open(urls: list[str], setup_urls: Sequence[str] = ()) -> str:
@@ -53,6 +64,9 @@ def _where_to_open(urls: list[str], setup_urls: Sequence[str] = ()) -> str:
 
 
 class MainWindow(QMainWindow):
+    """Closing it hides it to the tray where there is one; ``closed`` fires
+    only when pushdesk should really stop (Quit, or no tray to live in)."""
+
     closed = Signal()
 
     def __init__(
@@ -61,35 +75,90 @@ class MainWindow(QMainWindow):
         urls: list[str],
         clock: Clock,
         setup_urls: Sequence[str] = (),
+        *,
+        server_status: StatusSource | None = None,
+        state: WindowState | None = None,
+        tray_available: Callable[[], bool] = system_tray_available,
     ) -> None:
         super().__init__()
         self.setWindowTitle("pushdesk")
-        self.resize(1180, 640)
+        self.resize(1180, 680)
         self._services = services
         self._clock = clock
+        self._dialog: ReminderDialog | None = None
+        self.state = state
 
         self.reminders_page = RemindersPage(services, clock)
+        self.devices_page = DevicesPage(services)
+        self.log_page = DeliveryLogPage(services)
+        self._server_status = server_status or _no_server
+        self.server_page = ServerPage(self._server_status)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.reminders_page, "Reminders")
+        self.tabs.addTab(self.devices_page, "Devices")
+        self.tabs.addTab(self.log_page, "Delivery log")
+        self.tabs.addTab(self.server_page, "Server and phones")
 
         self._build_toolbar()
+        self._build_menus()
         self._build_central()
         self._build_status_bar(urls, setup_urls)
         self._connect_reminder_actions()
+        self.devices_page.status_message.connect(self._say)
+        self.tabs.currentChanged.connect(self._refresh_current)
 
         self.watcher = DataWatcher(services, self)
         self.watcher.changed.connect(self.refresh)
+        self.tray = Tray(
+            services,
+            show_window=self.bring_to_front,
+            new_reminder=self.new_from_tray,
+            quit_app=self.quit,
+            parent=self,
+            changed=self.watcher.changed,
+            available=tray_available,
+        )
+        self.tray.show()
+        self.notifier = Notifier(self.tray.show_message, services, parent=self.tray)
+        self.watcher.happened.connect(self.notifier.on_event)
+        self.closing = CloseToTray(state, self.tray.show_message) if state else None
+        self._quitting = False
         self.refresh()
+
+    def restore_state(self) -> None:
+        """Size, place, column widths and tab as the operator left them."""
+        if self.state is not None:
+            self.state.restore(self, self._tables(), tabs={"main": self.tabs})
+
+    def _tables(self) -> dict[str, QTableView]:
+        return {
+            "reminders": self.reminders_page.view,
+            "devices": self.devices_page.view,
+            "log": self.log_page.view,
+        }
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Reminders", movable=False)
         toolbar.setObjectName("remindersToolbar")
         toolbar.addActions(self.reminders_page.actions_for_toolbar())
         self.addToolBar(toolbar)
-        menu = self.menuBar().addMenu("&Reminder")
-        menu.addActions(self.reminders_page.actions_for_toolbar())
-        menu.addSeparator()
-        menu.addAction(self.reminders_page.deliveries_action)
+
+    def _build_menus(self) -> None:
+        app_menu = self.menuBar().addMenu("&pushdesk")
+        self.settings_action = app_menu.addAction("&Settings…")
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        app_menu.addSeparator()
+        self.quit_action = app_menu.addAction("&Quit")
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.quit)
+
+        reminder_menu = self.menuBar().addMenu("&Reminder")
+        reminder_menu.addActions(self.reminders_page.actions_for_toolbar())
+        reminder_menu.addSeparator()
+        reminder_menu.addAction(self.reminders_page.deliveries_action)
+        device_menu = self.menuBar().addMenu("&Device")
+        device_menu.addActions(self.devices_page.device_actions())
 
     def _build_central(self) -> None:
         # Standing problems (a push service refusing our credentials) stay in
@@ -129,11 +198,28 @@ class MainWindow(QMainWindow):
         page.deliveries_requested.connect(self.show_deliveries)
 
     def refresh(self) -> None:
-        self.reminders_page.refresh()
+        """After any change: the tab in view, the counts, alerts and progress.
+
+        Tabs out of view are read when they come into view; with 100,000 rows
+        each, reading all four after every event would be wasted work.
+        """
+        self._refresh_current()
+        status = self._server_status()
+        if status is not None:
+            # The server may have moved (Settings restarts it on a new port).
+            self.urls_label.setText(
+                _where_to_open(list(status.urls), status.setup_urls)
+            )
+        self.tabs.setTabText(1, f"Devices ({self._services.subscriptions.count():,})")
         alerts = self._services.alerts()
         self.alert_label.setText("\n".join(f"⚠ {text}" for text in alerts))
         self.alert_label.setVisible(bool(alerts))
         self._show_progress()
+
+    def _refresh_current(self) -> None:
+        page = self.tabs.currentWidget()
+        if isinstance(page, RemindersPage | DevicesPage | DeliveryLogPage | ServerPage):
+            page.refresh()
 
     def _show_progress(self) -> None:
         progress = self._services.reminders.progress()
@@ -170,19 +256,31 @@ class MainWindow(QMainWindow):
             mode=mode,
             original=original,
         )
-        dialog.accepted.connect(lambda: self._save_from(dialog))
+        # A bound method, not a lambda holding the dialog: Qt and Python
+        # would each keep the other alive and tear down in the wrong order.
+        self._dialog = dialog
+        dialog.accepted.connect(self._save_from_dialog)
         dialog.open()
         return dialog
 
     def _choices(self) -> Choices:
         subscriptions = self._services.subscriptions
+        defaults = self._services.settings.defaults()
         devices = [
             (device.id, device.label or "(unnamed device)")
             for device in subscriptions.all()
         ]
-        return Choices(groups=subscriptions.groups(), devices=devices)
+        return Choices(
+            groups=subscriptions.groups(),
+            devices=devices,
+            default_ttl=defaults.ttl,
+            default_urgency=defaults.urgency,
+        )
 
-    def _save_from(self, dialog: ReminderDialog) -> None:
+    def _save_from_dialog(self) -> None:
+        dialog, self._dialog = self._dialog, None
+        if dialog is None:
+            return
         reminders = self._services.reminders
         try:
             form = dialog.form()
@@ -196,6 +294,7 @@ class MainWindow(QMainWindow):
             self.show_problem(str(exc))
             return
         UI.info("reminder %d saved from the window (%s)", reminder.id, dialog.mode.name)
+        self.tabs.setCurrentWidget(self.reminders_page)
         self.reminders_page.refresh()
         self.reminders_page.select(reminder.id)
 
@@ -234,6 +333,13 @@ class MainWindow(QMainWindow):
 
     def show_deliveries(self, reminder_id: int) -> None:
         """Jump to the delivery log, filtered to one reminder."""
+        self.tabs.setCurrentWidget(self.log_page)
+        self.log_page.show_reminder(reminder_id)
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self._services.settings, self)
+        dialog.open()
+        return dialog
 
     def _try(self, action: Callable[[], object]) -> None:
         try:
@@ -246,7 +352,45 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
+    def _say(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+
+    # Living in the tray.
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def new_from_tray(self) -> None:
+        self.bring_to_front()
+        self.open_new_reminder()
+
+    def quit(self) -> None:
+        """Really stop pushdesk (the tray's or the menu's Quit, a signal)."""
+        self._quitting = True
+        if self.closing is not None:
+            self.closing.quit_requested()
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.state is not None:
+            self.state.save(self, self._tables(), tabs={"main": self.tabs})
+        if not self._quitting and self._hide_to_tray():
+            event.ignore()
+            self.hide()
+            return
+
         self.watcher.stop()
+        self.tray.hide()
         self.closed.emit()
         event.accept()
+
+    def _hide_to_tray(self) -> bool:
+        if self.closing is None:
+            return self.tray.available()
+        return self.closing.should_hide(self.tray.available())
+
+
+def _no_server() -> ServerStatus | None:
+    return None

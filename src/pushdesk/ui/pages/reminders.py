@@ -204,17 +204,16 @@ class RemindersPage(QWidget):
         self.delete_action = _action(self, "&Delete…", QKeySequence.StandardKey.Delete)
         self.deliveries_action = _action(self, "Show deliveries", "Ctrl+L")
         self.new_action.triggered.connect(self.new_requested)
-        for action, signal in (
-            (self.edit_action, self.edit_requested),
-            (self.duplicate_action, self.duplicate_requested),
-            (self.send_now_action, self.send_now_requested),
-            (self.cancel_action, self.cancel_requested),
-            (self.delete_action, self.delete_requested),
-            (self.deliveries_action, self.deliveries_requested),
-        ):
-            action.triggered.connect(
-                lambda _=False, s=signal: self._emit_for_selected(s)
-            )
+        self._signals = {
+            self.edit_action: self.edit_requested,
+            self.duplicate_action: self.duplicate_requested,
+            self.send_now_action: self.send_now_requested,
+            self.cancel_action: self.cancel_requested,
+            self.delete_action: self.delete_requested,
+            self.deliveries_action: self.deliveries_requested,
+        }
+        for action in self._signals:
+            action.triggered.connect(self._on_action)
         for action in (self.new_action, self.edit_action):
             action.setStatusTip(action.text().replace("&", ""))
 
@@ -222,7 +221,7 @@ class RemindersPage(QWidget):
         self.text_filter.textChanged.connect(self._apply_filters)
         self.status_filter.currentIndexChanged.connect(self._apply_filters)
         self.target_filter.currentIndexChanged.connect(self._apply_filters)
-        self.view.doubleClicked.connect(lambda _index: self.edit_action.trigger())
+        self.view.doubleClicked.connect(self._on_double_click)
         self.view.selectionModel().currentRowChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_actions)
         self.refresh()
@@ -321,10 +320,15 @@ class RemindersPage(QWidget):
         )
         self.model.refresh()
 
-    def _emit_for_selected(self, signal: Any) -> None:
+    def _on_action(self) -> None:
+        """One slot for every row action: emit its request for the selected row."""
         reminder_id = self.selected_id()
-        if reminder_id is not None:
-            signal.emit(reminder_id)
+        action = self.sender()
+        if reminder_id is not None and isinstance(action, QAction):
+            self._signals[action].emit(reminder_id)
+
+    def _on_double_click(self, _index: QModelIndex) -> None:
+        self.edit_action.trigger()
 
     def _context_menu(self, position: QPoint) -> None:
         index = self.view.indexAt(position)

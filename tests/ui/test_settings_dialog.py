@@ -1,0 +1,230 @@
+"""The Settings dialog: checked as you type, saved with the data, and plain
+about what needs a restart."""
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit
+from pytestqt.qtbot import QtBot
+
+from pushdesk.config import TlsMode
+from pushdesk.domain import Urgency
+from pushdesk.events import Event, SettingsChanged
+from pushdesk.services import Services
+from pushdesk.settings import OperatorSettings, ReminderDefaults
+from pushdesk.ui.dialogs.settings import Section, SettingsDialog
+from tests.support.clock import FakeClock
+
+SAVED = OperatorSettings(vapid_subject="mailto:ops@example.org")
+
+
+@pytest.fixture
+def dialog(qtbot: QtBot, services: Services) -> SettingsDialog:
+    services.settings.save(SAVED)
+    opened = SettingsDialog(services.settings)
+    qtbot.addWidget(opened)
+    opened.open()
+    return opened
+
+
+def retype(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
+    edit.clear()
+    qtbot.keyClicks(edit, text)
+
+
+def shown(label: QLabel) -> str:
+    """The message as the operator sees it once on its tab."""
+    return "" if label.isHidden() else label.text()
+
+
+def test_it_opens_on_the_saved_settings(qtbot: QtBot, services: Services) -> None:
+    services.settings.save(
+        replace(SAVED, port=9443, max_lateness=timedelta(minutes=90), concurrency=8)
+    )
+
+    dialog = SettingsDialog(services.settings)
+    qtbot.addWidget(dialog)
+
+    assert dialog.subject_edit.text() == "mailto:ops@example.org"
+    assert dialog.port_spin.value() == 9443
+    assert dialog.lateness_edit.text() == "90m"
+    assert dialog.ttl_edit.text() == "1d"
+    assert dialog.concurrency_spin.value() == 8
+    assert dialog.own_ca_radio.isChecked()
+    assert dialog.ok_button.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        ("mailto:ops@localhost", "localhost only exists on this network"),
+        ("mailto:me@printer.local", "printer.local only exists on this network"),
+        ("https://localhost/", "localhost only exists on this network"),
+        ("mailto:me@printer", "printer is not a domain on the internet"),
+        ("", "Push services need a contact"),
+    ],
+)
+def test_a_contact_push_services_refuse_is_explained_next_to_it(
+    qtbot: QtBot, dialog: SettingsDialog, subject: str, reason: str
+) -> None:
+    retype(qtbot, dialog.subject_edit, subject)
+
+    assert reason in shown(dialog.messages["vapid_subject"])
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.tabs.tabText(dialog.tabs.indexOf(dialog.pages[Section.SENDING])) == (
+        "Sending ⚠"
+    )
+
+    retype(qtbot, dialog.subject_edit, "mailto:ops@example.org")
+    assert shown(dialog.messages["vapid_subject"]) == ""
+    assert dialog.ok_button.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "reason"),
+    [
+        ("max_lateness", "30s", "at least 1 minute"),
+        ("max_lateness", "soon", "write 90s, 5m, 2h or 1d"),
+        ("default_ttl", "29d", "at most 28 days"),
+        ("host", "my host", "is not an address"),
+    ],
+)
+def test_bad_durations_and_addresses_are_explained_next_to_them(
+    qtbot: QtBot, dialog: SettingsDialog, field: str, text: str, reason: str
+) -> None:
+    edit = {
+        "max_lateness": dialog.lateness_edit,
+        "default_ttl": dialog.ttl_edit,
+        "host": dialog.host_edit,
+    }[field]
+
+    retype(qtbot, edit, text)
+
+    assert reason in shown(dialog.messages[field])
+    assert not dialog.ok_button.isEnabled()
+
+
+def test_the_set_up_page_cannot_share_the_page_port(dialog: SettingsDialog) -> None:
+    dialog.port_spin.setValue(8080)
+
+    assert "needs a port of its own" in shown(dialog.messages["http_port"])
+    assert not dialog.ok_button.isEnabled()
+
+    dialog.plain_radio.setChecked(True)
+    assert dialog.ok_button.isEnabled()
+    assert not dialog.http_port_spin.isEnabled()
+
+
+def test_own_certificate_needs_a_pair_that_loads(
+    qtbot: QtBot, dialog: SettingsDialog, tmp_path: Path, clock: FakeClock
+) -> None:
+    from pushdesk.server.tls import LocalCA, machine_names
+
+    files = LocalCA(tmp_path / "tls", clock).server_files(machine_names())
+    cert, key = files.cert, files.key
+    assert not dialog.cert_edit.isEnabled()
+
+    dialog.own_cert_radio.setChecked(True)
+    assert dialog.cert_edit.isEnabled()
+    assert "Choose your certificate file" in shown(dialog.messages["cert"])
+
+    retype(qtbot, dialog.cert_edit, str(tmp_path / "missing.pem"))
+    retype(qtbot, dialog.key_edit, str(key))
+    assert "Cannot use the certificate" in shown(dialog.messages["cert"])
+    assert not dialog.ok_button.isEnabled()
+
+    retype(qtbot, dialog.cert_edit, str(cert))
+    assert shown(dialog.messages["cert"]) == ""
+    assert dialog.ok_button.isEnabled()
+
+
+def test_the_file_picker_fills_in_the_certificate(
+    dialog: SettingsDialog, tmp_path: Path
+) -> None:
+    chosen = tmp_path / "mine.pem"
+    chosen.write_text("not yet checked")
+    dialog.own_cert_radio.setChecked(True)
+
+    dialog.cert_button.click()
+    picker = dialog.file_picker
+    assert isinstance(picker, QFileDialog)
+    assert picker.isVisible()
+    picker.fileSelected.emit(str(chosen))
+
+    assert dialog.cert_edit.text() == str(chosen)
+
+
+def test_saving_stores_the_settings_and_tells_everyone(
+    qtbot: QtBot, dialog: SettingsDialog, services: Services
+) -> None:
+    events: list[Event] = []
+    services.hub.subscribe(events.append)
+
+    retype(qtbot, dialog.ttl_edit, "2h")
+    dialog.urgency_combo.setCurrentIndex(dialog.urgency_combo.findData("high"))
+    retype(qtbot, dialog.lateness_edit, "10m")
+    dialog.start_minimised_check.setChecked(True)
+    dialog.ok_button.click()
+
+    assert not dialog.isVisible()
+    assert services.settings.defaults() == ReminderDefaults(7200, Urgency.HIGH)
+    saved = services.settings.current()
+    assert (saved.max_lateness, saved.start_minimised) == (timedelta(minutes=10), True)
+    assert events == [
+        SettingsChanged(
+            ("default_ttl", "default_urgency", "max_lateness", "start_minimised")
+        )
+    ]
+    # All of these took effect: nothing to announce.
+    assert dialog.notice_box is None
+
+
+def test_cancel_saves_nothing(
+    qtbot: QtBot, dialog: SettingsDialog, services: Services
+) -> None:
+    retype(qtbot, dialog.ttl_edit, "2h")
+
+    dialog.reject()
+
+    assert services.settings.current() == SAVED
+
+
+def test_a_setting_that_needs_a_restart_says_so_after_saving(
+    dialog: SettingsDialog,
+) -> None:
+    dialog.concurrency_spin.setValue(16)
+    dialog.ok_button.click()
+
+    box = dialog.notice_box
+    assert box is not None
+    assert box.isVisible()
+    assert box.text() == "Restart pushdesk to use the new setting for pushes in flight."
+
+
+def test_a_new_address_says_the_server_restarts_now(dialog: SettingsDialog) -> None:
+    dialog.port_spin.setValue(9443)
+    dialog.ok_button.click()
+
+    assert dialog.notice_box is not None
+    assert "The server restarts with the new address" in dialog.notice_box.text()
+
+
+def test_it_can_open_at_the_server_section(qtbot: QtBot, services: Services) -> None:
+    dialog = SettingsDialog(services.settings, section=Section.SERVER)
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    assert dialog.tabs.currentWidget() is dialog.pages[Section.SERVER]
+    qtbot.waitUntil(lambda: dialog.port_spin.hasFocus())
+
+
+def test_tls_modes_round_trip(qtbot: QtBot, services: Services) -> None:
+    services.settings.save(replace(SAVED, tls=TlsMode.PLAIN_HTTP))
+
+    dialog = SettingsDialog(services.settings)
+    qtbot.addWidget(dialog)
+
+    assert dialog.plain_radio.isChecked()
+    assert dialog.tls_mode() is TlsMode.PLAIN_HTTP
