@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.watcher.happened.connect(self.notifier.on_event)
         self.closing = CloseToTray(state, self.tray.show_message) if state else None
         self._quitting = False
+        self._closed = False
         self.refresh()
 
     def restore_state(self) -> None:
@@ -381,10 +382,16 @@ class MainWindow(QMainWindow):
             self.hide()
             return
 
+        event.accept()
+        if self._closed:
+            return
+        self._closed = True
         self.watcher.stop()
         self.tray.hide()
+        # The tab widget announces a tab change while it is being destroyed,
+        # after this window's Python side may already be gone.
+        self.tabs.currentChanged.disconnect(self._refresh_current)
         self.closed.emit()
-        event.accept()
 
     def _hide_to_tray(self) -> bool:
         if self.closing is None:
