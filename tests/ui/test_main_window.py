@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -16,6 +16,7 @@ from pushdesk.events import EventHub, ReminderSent
 from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.ui.desktop import run_window
+from pushdesk.ui.dialogs.reminder import wall_clock
 from pushdesk.ui.main_window import MainWindow
 from pushdesk.ui.pages.reminders import RemindersModel, local_time
 from pushdesk.validation import parse_subscription
@@ -120,7 +121,7 @@ def test_dialog_refuses_a_time_in_the_past_and_a_bad_url(
 
     dialog.at_radio.setChecked(True)
     past = (clock.now - timedelta(hours=1)).astimezone()
-    dialog.at_edit.setDateTime(QDateTime(past.replace(tzinfo=None)))
+    dialog.at_edit.setDateTime(wall_clock(past))
     assert not ok.isEnabled()
     assert dialog.when_problem.text() == "That time is in the past."
     dialog.reject()

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from pushdesk.domain import Target, Urgency
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES
 from pushdesk.services import Services
-from pushdesk.ui.dialogs.reminder import Choices, ReminderDialog
+from pushdesk.ui.dialogs.reminder import Choices, ReminderDialog, wall_clock
 from tests.support.clock import FakeClock
 from tests.support.devices import add_device
 
@@ -129,13 +129,11 @@ def test_a_repeat_rule_in_a_time_zone_is_checked_and_kept(
 def test_time_in_the_past_is_refused(
     qtbot: QtBot, services: Services, clock: FakeClock
 ) -> None:
-    from PySide6.QtCore import QDateTime
-
     dialog = open_dialog(qtbot, services, clock)
     dialog.message_edit.setPlainText("Late")
     dialog.at_radio.setChecked(True)
-    past = (clock.now - timedelta(hours=1)).astimezone().replace(tzinfo=None)
-    dialog.at_edit.setDateTime(QDateTime(past))
+    past = (clock.now - timedelta(hours=1)).astimezone()
+    dialog.at_edit.setDateTime(wall_clock(past))
 
     assert dialog.when_problem.text() == "That time is in the past."
     assert not dialog.ok_button.isEnabled()

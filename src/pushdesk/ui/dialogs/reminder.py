@@ -7,7 +7,7 @@ from enum import Enum
 from typing import TypedDict
 from zoneinfo import ZoneInfo, available_timezones
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -116,6 +116,14 @@ def _problem_label() -> QLabel:
     return label
 
 
+def wall_clock(moment: datetime) -> QDateTime:
+    """The date and time ``moment`` shows on its own clock, for a date editor."""
+    return QDateTime(
+        QDate(moment.year, moment.month, moment.day),
+        QTime(moment.hour, moment.minute, moment.second),
+    )
+
+
 def _with_problem(field: QWidget, problem: QLabel) -> QWidget:
     """A field with its problem right under it, taking no room when fine."""
     box = QWidget()
@@ -214,7 +222,7 @@ class ReminderDialog(QDialog):
         self.at_edit = QDateTimeEdit(calendarPopup=True)
         self.at_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.at_edit.setDateTime(
-            QDateTime(self._clock().astimezone().replace(tzinfo=None)).addSecs(3600)
+            wall_clock(self._clock().astimezone() + timedelta(hours=1))
         )
         self.in_radio.setChecked(True)
         when_group = QButtonGroup(self)
@@ -349,7 +357,7 @@ class ReminderDialog(QDialog):
             if reminder.repeat:
                 rule = Recurrence.from_text(reminder.repeat)
                 wall = reminder.due_at.astimezone(ZoneInfo(rule.timezone))
-            self.at_edit.setDateTime(QDateTime(wall.replace(tzinfo=None)))
+            self.at_edit.setDateTime(wall_clock(wall))
         if reminder.repeat:
             rule = Recurrence.from_text(reminder.repeat)
             self.repeat_check.setChecked(True)
