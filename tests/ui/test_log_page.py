@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from pushdesk.domain import Delivered, Gone, Rejected, RetryLater
 from pushdesk.services import Services
 from pushdesk.store import Store
-from pushdesk.ui.models import local_time
+from pushdesk.ui.formatting import local_time
 from pushdesk.ui.pages.log import OUTCOME_COLOURS, DeliveryLogModel, DeliveryLogPage
 from tests.store.test_delivery_listing import AttemptLog
 from tests.support.clock import FakeClock
@@ -91,7 +91,7 @@ def test_rows_show_each_attempt_newest_first(
     model = page.model
     assert model.rowCount() == 5
     assert [cell(model, 0, n) for n in range(6)] == [
-        local_time(clock.now - timedelta(seconds=1)),
+        local_time(clock.now - timedelta(seconds=1), seconds=True),
         "#2 Lunch",
         "Anna's phone",
         "rejected",

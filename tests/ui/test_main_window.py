@@ -17,8 +17,9 @@ from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.ui.desktop import run_window
 from pushdesk.ui.dialogs.reminder import wall_clock
+from pushdesk.ui.formatting import local_time
 from pushdesk.ui.main_window import MainWindow
-from pushdesk.ui.pages.reminders import RemindersModel, local_time
+from pushdesk.ui.pages.reminders import RemindersModel
 from pushdesk.validation import parse_subscription
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble

@@ -1,7 +1,6 @@
 """The Devices tab: every subscribed device, paged, and what to do with one."""
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -34,6 +33,7 @@ from pushdesk.errors import PushdeskError
 from pushdesk.services import Services
 from pushdesk.services.subscriptions import SubscriptionService
 from pushdesk.ui.dialogs.groups import GroupsDialog
+from pushdesk.ui.formatting import local_time
 from pushdesk.ui.paged import Column, PagedTableModel
 
 STATUS_COLOURS = {
@@ -59,10 +59,6 @@ DEFAULT_SORT = DeviceQuery(sort=DeviceSort.CREATED, descending=True)
 
 COLUMN_WIDTHS = (180, 230, 150, 130, 130, 100, 110)
 UNNAMED = "(unnamed device)"
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def status_tip(device: DeviceRow) -> str:

@@ -43,7 +43,7 @@ from pushdesk.services.deliveries import (
     DeliveryRow,
     device_filter,
 )
-from pushdesk.ui.models import local_time
+from pushdesk.ui.formatting import local_time
 from pushdesk.ui.paged import Column, PagedTableModel
 
 # Typing in a filter box waits this long for the next key before querying.
@@ -117,7 +117,7 @@ class DeliveryLogModel(PagedTableModel[DeliveryRow]):
     OUTCOME_COLUMN = 3
     columns = (
         Column[DeliveryRow](
-            "Time", lambda r: local_time(r.delivery.attempted_at), "time"
+            "Time", lambda r: local_time(r.delivery.attempted_at, seconds=True), "time"
         ),
         Column[DeliveryRow]("Reminder", lambda r: r.reminder, "reminder"),
         Column[DeliveryRow]("Device", lambda r: r.device),

@@ -25,6 +25,7 @@ from pushdesk.errors import InvalidInput
 from pushdesk.scheduling.recurrence import Recurrence
 from pushdesk.services import Services
 from pushdesk.services.reminders import ReminderLine
+from pushdesk.ui.formatting import local_time
 from pushdesk.ui.paged import Column, PagedTableModel
 from pushdesk.ui.status_icons import status_colour, status_icon
 
@@ -39,12 +40,6 @@ STATUS_FILTERS: tuple[tuple[str, tuple[ReminderStatus, ...]], ...] = (
         for status in ReminderStatus
     ),
 )
-
-
-def local_time(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def relative(moment: datetime, now: datetime) -> str:
