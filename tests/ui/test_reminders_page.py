@@ -231,7 +231,7 @@ def test_shortcuts_are_on_the_actions_and_in_the_context_menu(
     page = window.reminders_page
     shortcuts = {a.text(): a.shortcut().toString() for a in page.actions_for_toolbar()}
 
-    assert shortcuts["&New…"] == "Ctrl+N"
+    assert shortcuts["&New reminder…"] == "Ctrl+N"
     assert shortcuts["&Delete…"] == "Del"
     assert all(shortcuts.values())
 

@@ -70,7 +70,12 @@ class PagedTableModel(QAbstractTableModel, Generic[Row]):
         return self._page(number)[offset]
 
     def row_of(self, predicate: Callable[[Row], bool]) -> int | None:
-        """The row, among those already read, for which ``predicate`` holds."""
+        """The row, among those already read, for which ``predicate`` holds.
+
+        Right after a refresh nothing is read yet; the first page is then.
+        """
+        if not self._pages and self._count:
+            self._page(0)
         for number, rows in self._pages.items():
             for offset, item in enumerate(rows):
                 if predicate(item):

@@ -29,6 +29,9 @@ from pushdesk.ui.formatting import local_time
 from pushdesk.ui.paged import Column, PagedTableModel
 from pushdesk.ui.status_icons import status_colour, status_icon
 
+COLUMN_WIDTHS = (185, 120, 240, 100, 170, 130, 72, 56, 56, 60)
+MESSAGE_COLUMN = 2
+
 # Due times this close are also said in words ("in 5 min", "3 h ago").
 RELATIVE_WITHIN_SECONDS = 24 * 60 * 60
 
@@ -191,7 +194,7 @@ class RemindersPage(QWidget):
         self.target_filter = QComboBox()
         self.view = self._make_view()
 
-        self.new_action = _action(self, "&New…", QKeySequence.StandardKey.New)
+        self.new_action = _action(self, "&New reminder…", QKeySequence.StandardKey.New)
         self.edit_action = _action(self, "&Edit…", "Ctrl+E")
         self.duplicate_action = _action(self, "D&uplicate…", "Ctrl+D")
         self.send_now_action = _action(self, "&Send now", "Ctrl+Return")
@@ -242,11 +245,13 @@ class RemindersPage(QWidget):
         view.verticalHeader().hide()
         # Fixed row heights let the view skip measuring 100,000 rows.
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view.setWordWrap(False)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        for column, width in enumerate((190, 140, 260, 100, 120, 130, 75, 60, 60, 60)):
+        for column, width in enumerate(COLUMN_WIDTHS):
             view.setColumnWidth(column, width)
+        # The message takes whatever room the others leave.
+        header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
         return view
