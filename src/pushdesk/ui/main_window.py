@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         app_menu = self.menuBar().addMenu("&pushdesk")
         self.settings_action = app_menu.addAction("&Settings…")
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.triggered.connect(self.open_settings)
         app_menu.addSeparator()
         self.quit_action = app_menu.addAction("&Quit")
