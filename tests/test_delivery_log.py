@@ -24,7 +24,7 @@ from pushdesk.services.deliveries import (
     device_filter,
 )
 from pushdesk.store import Store
-from tests.store.test_delivery_listing import AttemptLog
+from tests.support.attempts import AttemptLog
 from tests.support.clock import FakeClock
 from tests.support.keys import AUTH, P256DH
 

@@ -16,7 +16,7 @@ from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.ui.formatting import local_time
 from pushdesk.ui.pages.log import OUTCOME_COLOURS, DeliveryLogModel, DeliveryLogPage
-from tests.store.test_delivery_listing import AttemptLog
+from tests.support.attempts import AttemptLog
 from tests.support.clock import FakeClock
 
 TIME, REMINDER, DEVICE, OUTCOME, STATUS, ERROR = range(6)

@@ -1,23 +1,16 @@
 """Pausing all sending: nothing fires or goes out until the operator resumes."""
 
 import asyncio
-import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
-import pytest_asyncio
 
-from pushdesk.clock import system_clock
 from pushdesk.domain import ReminderStatus
 from pushdesk.events import Event, EventHub, SendingPaused
-from pushdesk.push.sender import PushSender
-from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling import delivery
 from pushdesk.scheduling.delivery import DeliveryEngine
-from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.services.sending import SendingControl
@@ -25,29 +18,6 @@ from pushdesk.store import Store
 from tests.scheduling.conftest import run_due, subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
-
-# The scheduling fixtures live in tests/scheduling/conftest.py, out of reach
-# from here; these two build the same engine and scheduler.
-
-
-@pytest_asyncio.fixture
-async def engine(
-    store: Store, hub: EventHub, clock: FakeClock, tmp_path: Path
-) -> AsyncIterator[DeliveryEngine]:
-    keys = load_or_create(tmp_path / "vapid_private.pem")
-    async with aiohttp.ClientSession() as session:
-        sender = PushSender(
-            keys, "mailto:ops@example.org", session, system_clock, timeout=2
-        )
-        retry = RetryPolicy(rng=random.Random(7))
-        yield DeliveryEngine(store, sender, hub, clock, retry=retry)
-
-
-@pytest.fixture
-def scheduler(
-    store: Store, engine: DeliveryEngine, hub: EventHub, clock: FakeClock
-) -> Scheduler:
-    return Scheduler(store, engine, hub, clock)
 
 
 async def until(condition: Callable[[], bool], seconds: float = 5) -> None:
