@@ -278,3 +278,12 @@ def test_suggested_file_name_carries_the_date(
 
     assert name.startswith("pushdesk-deliveries-2026120")
     assert name.endswith(".csv")
+
+
+def test_a_device_number_beyond_any_id_finds_nothing_instead_of_failing(
+    services: Services,
+) -> None:
+    subscription_id, text = device_filter("99999999999999999999")
+    query = DeliveryQuery(subscription_id=subscription_id, device_text=text)
+
+    assert services.deliveries.count(query) == 0

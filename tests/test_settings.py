@@ -542,3 +542,10 @@ async def test_a_taken_new_port_leaves_the_server_where_it_was(
         assert await healthy(old_port)
     finally:
         await runtime.stop()
+
+
+def test_a_contact_scheme_in_capitals_is_accepted_in_lower_case() -> None:
+    from pushdesk.validation import check_vapid_subject
+
+    assert check_vapid_subject("MAILTO:ops@example.org") == "mailto:ops@example.org"
+    assert check_vapid_subject("HTTPS://example.org/") == "https://example.org/"

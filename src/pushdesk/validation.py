@@ -133,7 +133,12 @@ def parse_groups(body: Mapping[str, Any]) -> list[str]:
     names: dict[str, str] = {}
     for raw in groups:
         name = " ".join(raw.split())
-        if not name or not is_text(name, allow="") or "," in name:
+        if "," in name:
+            # Commas separate groups everywhere a list of them is written.
+            raise InvalidInput(
+                f"{raw!r}: a group name cannot contain a comma.", "groups"
+            )
+        if not name or not is_text(name, allow=""):
             raise InvalidInput(f"{raw!r} is not a usable group name.", "groups")
         if len(name) > MAX_GROUP_LENGTH:
             raise InvalidInput(
@@ -217,6 +222,10 @@ def _key(value: Any, field: str, size: int) -> str:
 def check_vapid_subject(subject: str) -> str:
     """The contact push services use to reach the operator (RFC 8292 ``sub``)."""
     subject = subject.strip()
+    scheme, colon, rest = subject.partition(":")
+    if colon and scheme.lower() in ("mailto", "https"):
+        # URL schemes are case-insensitive; push services expect lower case.
+        subject = f"{scheme.lower()}:{rest}"
     if subject.startswith("mailto:"):
         address = subject.removeprefix("mailto:")
         local, _, domain = address.rpartition("@")

@@ -264,7 +264,8 @@ class TestGroups:
 
         assert dialog.isVisible()
         assert (
-            dialog.problem_label.text() == "'Home,Office' is not a usable group name."
+            dialog.problem_label.text()
+            == "'Home,Office': a group name cannot contain a comma."
         )
         assert services.subscriptions.groups() == []
 

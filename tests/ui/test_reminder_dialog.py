@@ -165,12 +165,16 @@ def test_ttl_and_urgency_reach_the_form(
     assert form.urgency is Urgency.LOW
 
 
-def test_a_zero_ttl_is_refused_with_its_reason(
+def test_a_ttl_beyond_four_weeks_is_refused_and_any_saved_default_shows(
     qtbot: QtBot, services: Services, clock: FakeClock
 ) -> None:
-    dialog = open_dialog(qtbot, services, clock)
+    dialog = open_dialog(qtbot, services, clock, Choices(default_ttl=90))
     dialog.message_edit.setPlainText("Hi")
-    dialog.ttl_spin.setValue(0)
+    assert dialog.ttl() == 90
+    assert dialog.ok_button.isEnabled()
 
-    assert dialog.ttl_problem.text() == "Keep it from 1 minute to 28 days."
+    dialog.ttl_unit.setCurrentText("days")
+    dialog.ttl_spin.setValue(29)
+
+    assert dialog.ttl_problem.text() == "Push services keep a message 28 days at most."
     assert not dialog.ok_button.isEnabled()

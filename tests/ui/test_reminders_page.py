@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from pushdesk.domain import Reminder, ReminderStatus, Target
@@ -131,7 +131,7 @@ def test_edit_opens_the_reminder_and_saves_the_change(
     page.view.selectRow(0)
 
     page.edit_action.trigger()
-    dialog = _open_dialog()
+    dialog = _open_dialog(window)
     assert dialog.mode is Mode.EDIT
     assert dialog.title_edit.text() == "Before"
     assert dialog.at_radio.isChecked()
@@ -153,7 +153,7 @@ def test_duplicate_makes_a_second_reminder_with_the_same_text(
     page.view.selectRow(0)
 
     page.duplicate_action.trigger()
-    dialog = _open_dialog()
+    dialog = _open_dialog(window)
     assert dialog.mode is Mode.DUPLICATE
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
@@ -190,12 +190,12 @@ def test_delete_asks_first_and_keeps_nothing_in_the_list(
     page.view.selectRow(0)
 
     page.delete_action.trigger()
-    box = _open_message_box()
+    box = _open_message_box(window)
     box.button(QMessageBox.StandardButton.No).click()
     assert page.model.rowCount() == 1
 
     page.delete_action.trigger()
-    box = _open_message_box()
+    box = _open_message_box(window)
     assert "delivery log is kept" in box.informativeText()
     box.button(QMessageBox.StandardButton.Yes).click()
 
@@ -236,19 +236,101 @@ def test_shortcuts_are_on_the_actions_and_in_the_context_menu(
     assert all(shortcuts.values())
 
 
-def _open_dialog() -> ReminderDialog:
-    [dialog] = [
-        w
-        for w in QApplication.topLevelWidgets()
-        if isinstance(w, ReminderDialog) and w.isVisible()
-    ]
+def _open_dialog(window: MainWindow) -> ReminderDialog:
+    [dialog] = [w for w in window.findChildren(ReminderDialog) if w.isVisible()]
     return dialog
 
 
-def _open_message_box() -> QMessageBox:
-    [box] = [
-        w
-        for w in QApplication.topLevelWidgets()
-        if isinstance(w, QMessageBox) and w.isVisible()
-    ]
+def _open_message_box(window: MainWindow) -> QMessageBox:
+    [box] = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
     return box
+
+
+def test_the_sort_arrow_stays_on_a_column_the_rows_are_sorted_by(
+    window: MainWindow, services: Services, clock: FakeClock
+) -> None:
+    schedule(services, clock, "One")
+    header = window.reminders_page.view.horizontalHeader()
+
+    header.setSortIndicator(2, Qt.SortOrder.AscendingOrder)  # Message: unsortable
+
+    assert header.sortIndicatorSection() == 0
+    assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+
+
+def test_a_title_that_looks_like_markup_is_shown_as_text_when_deleting(
+    window: MainWindow, services: Services, clock: FakeClock
+) -> None:
+    schedule(services, clock, '<h1>Big</h1><a href="https://x.example">x</a>')
+    page = window.reminders_page
+    page.refresh()
+    page.view.selectRow(0)
+
+    page.delete_action.trigger()
+
+    box = _open_message_box(window)
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    assert "<h1>Big</h1>" in box.text()
+
+
+def test_a_reminder_that_fired_while_being_edited_keeps_the_dialog_open(
+    window: MainWindow, services: Services, clock: FakeClock
+) -> None:
+    add_device(services, "phone")
+    reminder = schedule(services, clock, "Moving target", minutes=30)
+    page = window.reminders_page
+    page.refresh()
+    page.view.selectRow(0)
+    page.edit_action.trigger()
+    dialog = _open_dialog(window)
+    dialog.message_edit.setPlainText("Typed while it went out")
+
+    services.reminders.send_now(reminder.id)
+    dialog.ok_button.click()
+
+    assert dialog.isVisible()
+    assert "only a scheduled reminder can be edited" in dialog.save_problem.text()
+    assert dialog.message_edit.toPlainText() == "Typed while it went out"
+
+
+def test_paused_sending_is_shown_and_can_be_resumed_from_the_window(
+    window: MainWindow, services: Services
+) -> None:
+    window.show()
+    assert not window.paused_label.isVisible()
+
+    window.pause_action.trigger()
+    assert services.sending.paused
+    assert window.paused_label.isVisible()
+
+    window.paused_label.linkActivated.emit("resume")
+    assert not services.sending.paused
+    assert not window.paused_label.isVisible()
+    assert not window.pause_action.isChecked()
+
+
+def test_cancelling_a_repeating_reminder_asks_first(
+    window: MainWindow, services: Services, clock: FakeClock
+) -> None:
+    from pushdesk.scheduling.recurrence import parse_rule
+
+    reminder = services.reminders.schedule(
+        "Daily",
+        "Stand-up",
+        None,
+        clock.now + timedelta(hours=1),
+        repeat=parse_rule("daily", "UTC"),
+    )
+    page = window.reminders_page
+    page.refresh()
+    page.view.selectRow(0)
+
+    page.cancel_action.trigger()
+    box = _open_message_box(window)
+    assert "every future occurrence" in box.text()
+    box.button(QMessageBox.StandardButton.No).click()
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SCHEDULED
+
+    page.cancel_action.trigger()
+    _open_message_box(window).button(QMessageBox.StandardButton.Yes).click()
+    assert services.reminders.get(reminder.id).status is ReminderStatus.CANCELLED

@@ -53,12 +53,16 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
 def device_filter(text: str) -> tuple[int | None, str | None]:
     """Read a device box: ``12`` or ``#12`` is an id, other text part of a label."""
     text = text.strip()
     number = text.removeprefix("#")
+    # Larger than any SQLite integer: no device has it, so it filters all out.
     if number.isdigit():
-        return int(number), None
+        return min(int(number), MAX_ID), None
     return None, text or None
 
 

@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from pushdesk.clock import Clock
-from pushdesk.domain import ReminderStatus
+from pushdesk.domain import Reminder, ReminderStatus
 from pushdesk.errors import PushdeskError
 from pushdesk.log import UI
 from pushdesk.services import Services
-from pushdesk.ui.dialogs.reminder import Choices, Mode, ReminderDialog
+from pushdesk.ui.dialogs.reminder import Choices, Mode, ReminderDialog, ReminderForm
 from pushdesk.ui.dialogs.settings import SettingsDialog
+from pushdesk.ui.messages import message_box, show_problem
 from pushdesk.ui.notifier import Notifier
 from pushdesk.ui.pages.devices import DevicesPage
 from pushdesk.ui.pages.log import DeliveryLogPage
@@ -149,6 +150,9 @@ class MainWindow(QMainWindow):
         self.settings_action = app_menu.addAction("&Settings…")
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.triggered.connect(self.open_settings)
+        self.pause_action = app_menu.addAction("&Pause all sending")
+        self.pause_action.setCheckable(True)
+        self.pause_action.triggered.connect(self._set_paused)
         app_menu.addSeparator()
         self.quit_action = app_menu.addAction("&Quit")
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -170,8 +174,20 @@ class MainWindow(QMainWindow):
             "background: #fdecea; color: #8e1c1c; padding: 8px; border-radius: 4px;"
         )
         self.alert_label.hide()
+
+        # Paused sending must be hard to miss: nothing goes out until resumed.
+        self.paused_label = QLabel(
+            "⏸ All sending is paused: due reminders wait until you "
+            '<a href="resume">resume sending</a>.'
+        )
+        self.paused_label.setStyleSheet(
+            "background: #fff4d6; color: #6b4e00; padding: 8px; border-radius: 4px;"
+        )
+        self.paused_label.linkActivated.connect(self._resume)
+        self.paused_label.hide()
         central = QWidget()
         layout = QVBoxLayout(central)
+        layout.addWidget(self.paused_label)
         layout.addWidget(self.alert_label)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
@@ -212,6 +228,9 @@ class MainWindow(QMainWindow):
                 _where_to_open(list(status.urls), status.setup_urls)
             )
         self.tabs.setTabText(1, f"Devices ({self._services.subscriptions.count():,})")
+        paused = self._services.sending.paused
+        self.pause_action.setChecked(paused)
+        self.paused_label.setVisible(paused)
         alerts = self._services.alerts()
         self.alert_label.setText("\n".join(f"⚠ {text}" for text in alerts))
         self.alert_label.setVisible(bool(alerts))
@@ -256,11 +275,12 @@ class MainWindow(QMainWindow):
             choices=self._choices(),
             mode=mode,
             original=original,
+            save=self._save_reminder,
         )
-        # A bound method, not a lambda holding the dialog: Qt and Python
-        # would each keep the other alive and tear down in the wrong order.
+        # Bound methods, not lambdas holding the dialog: Qt and Python would
+        # each keep the other alive and tear down in the wrong order.
         self._dialog = dialog
-        dialog.accepted.connect(self._save_from_dialog)
+        dialog.accepted.connect(self._show_saved)
         dialog.open()
         return dialog
 
@@ -278,41 +298,52 @@ class MainWindow(QMainWindow):
             default_urgency=defaults.urgency,
         )
 
-    def _save_from_dialog(self) -> None:
-        dialog, self._dialog = self._dialog, None
-        if dialog is None:
-            return
+    def _save_reminder(self, dialog: ReminderDialog, form: ReminderForm) -> Reminder:
+        """Raises PushdeskError for the dialog to show, keeping what was typed."""
         reminders = self._services.reminders
-        try:
-            form = dialog.form()
-            if dialog.mode is Mode.EDIT and dialog.original is not None:
-                reminder = reminders.edit(
-                    dialog.original.id, *form.text, **form.options
-                )
-            else:
-                reminder = reminders.schedule(*form.text, **form.options)
-        except PushdeskError as exc:
-            self.show_problem(str(exc))
-            return
+        if dialog.mode is Mode.EDIT and dialog.original is not None:
+            reminder = reminders.edit(dialog.original.id, *form.text, **form.options)
+        else:
+            reminder = reminders.schedule(*form.text, **form.options)
         UI.info("reminder %d saved from the window (%s)", reminder.id, dialog.mode.name)
+        return reminder
+
+    def _show_saved(self) -> None:
+        dialog, self._dialog = self._dialog, None
+        if dialog is None or dialog.saved is None:
+            return
         self.tabs.setCurrentWidget(self.reminders_page)
         self.reminders_page.refresh()
-        self.reminders_page.select(reminder.id)
+        self.reminders_page.select(dialog.saved.id)
 
     def send_now(self, reminder_id: int) -> None:
         self._try(lambda: self._services.reminders.send_now(reminder_id))
 
-    def cancel(self, reminder_id: int) -> None:
-        self._try(lambda: self._services.reminders.cancel(reminder_id))
+    def cancel(self, reminder_id: int) -> QMessageBox | None:
+        """Cancel at once; a repeating reminder (the whole series) asks first."""
+        reminder = self._services.reminders.get(reminder_id)
+        if reminder.repeat is None:
+            self._try(lambda: self._services.reminders.cancel(reminder_id))
+            return None
+        box = message_box(
+            QMessageBox.Icon.Question,
+            "Cancel repeating reminder",
+            f"Cancel every future occurrence of “{reminder.title}” (#{reminder.id})?",
+            self,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self._confirm(box, lambda: self._services.reminders.cancel(reminder_id))
+        return box
 
     def confirm_delete(self, reminder_id: int) -> QMessageBox:
         reminder = self._services.reminders.get(reminder_id)
-        box = QMessageBox(
+        box = message_box(
             QMessageBox.Icon.Question,
             "Delete reminder",
             f"Delete the reminder “{reminder.title}” (#{reminder.id})?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
         box.setInformativeText(
             "Its delivery log is kept."
@@ -323,14 +354,25 @@ class MainWindow(QMainWindow):
             )
         )
         box.setDefaultButton(QMessageBox.StandardButton.No)
+        self._confirm(box, lambda: self._services.reminders.delete(reminder_id))
+        return box
+
+    def _confirm(self, box: QMessageBox, action: Callable[[], object]) -> None:
+        """Open ``box``; run ``action`` if the answer is Yes."""
 
         def answered(button: QAbstractButton) -> None:
             if box.standardButton(button) == QMessageBox.StandardButton.Yes:
-                self._try(lambda: self._services.reminders.delete(reminder_id))
+                self._try(action)
 
         box.buttonClicked.connect(answered)
         box.open()
-        return box
+
+    def _set_paused(self, paused: bool) -> None:
+        self._services.sending.set_paused(paused)
+        self.refresh()
+
+    def _resume(self, _link: str = "") -> None:
+        self._set_paused(False)
 
     def show_deliveries(self, reminder_id: int) -> None:
         """Jump to the delivery log, filtered to one reminder."""
@@ -349,9 +391,7 @@ class MainWindow(QMainWindow):
             self.show_problem(str(exc))
 
     def show_problem(self, text: str) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Warning, "pushdesk", text, parent=self)
-        box.open()
-        return box
+        return show_problem(text, self)
 
     def _say(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MESSAGE_MS)

@@ -11,7 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtWidgets import QTableView
 
 Row = TypeVar("Row")
 Row_co = TypeVar("Row_co", covariant=True)
@@ -145,3 +152,30 @@ class PagedTableModel(QAbstractTableModel, Generic[Row]):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class SortGuard(QObject):
+    """Keeps a view's sort arrow on the column the rows are really sorted by.
+
+    Clicking the header of a column the database cannot sort by (a count, a
+    parsed user agent) would otherwise move the arrow without moving a row.
+    """
+
+    def __init__(self, view: QTableView, model: PagedTableModel[Any]) -> None:
+        super().__init__(view)
+        self._header = view.horizontalHeader()
+        self._model = model
+        self._section = self._header.sortIndicatorSection()
+        self._order = self._header.sortIndicatorOrder()
+        self._header.sortIndicatorChanged.connect(self._changed)
+
+    def _changed(self, section: int, order: Qt.SortOrder) -> None:
+        if (
+            0 <= section < len(self._model.columns)
+            and self._model.columns[section].sort_key
+        ):
+            self._section, self._order = section, order
+            return
+        self._header.blockSignals(True)
+        self._header.setSortIndicator(self._section, self._order)
+        self._header.blockSignals(False)

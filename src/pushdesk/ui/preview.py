@@ -40,7 +40,8 @@ class NotificationPreview(QFrame):
         self.title_label = QLabel()
         self.title_label.setStyleSheet("font-weight: bold;")
         self.body_label = QLabel()
-        self.body_label.setWordWrap(True)
+        for label in (self.title_label, self.body_label):
+            label.setWordWrap(True)
         for label in (self.source_label, self.title_label, self.body_label):
             # Reminder text is text: never let Qt read it as rich text.
             label.setTextFormat(Qt.TextFormat.PlainText)

@@ -64,7 +64,9 @@ class GroupsDialog(QDialog):
         adding.addWidget(self.add_button)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Groups {name} is in:"))
+        heading = QLabel(f"Groups {name} is in:")
+        heading.setTextFormat(Qt.TextFormat.PlainText)  # a visitor chose the name
+        layout.addWidget(heading)
         layout.addWidget(self.group_list)
         layout.addLayout(adding)
         layout.addWidget(self.problem_label)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from pushdesk.clock import Clock
 from pushdesk.domain import DEFAULT_TTL_SECONDS, Reminder, Target, Urgency
-from pushdesk.errors import InvalidInput
+from pushdesk.errors import InvalidInput, PushdeskError
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES, payload_size
 from pushdesk.scheduling.recurrence import Recurrence, parse_rule
 from pushdesk.services.reminders import ReminderService
@@ -51,7 +51,8 @@ REPEAT_EXAMPLES = (
     "cron 0 9 * * 1",
 )
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TTL_UNITS = (("minutes", 60), ("hours", 3600), ("days", 86400))
+TTL_UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86400))
+MAX_TTL = 28 * 86400  # push services keep a message four weeks at most
 
 
 class Mode(Enum):
@@ -96,6 +97,9 @@ class ReminderForm:
             "repeat": self.repeat,
             "icon": self.icon,
         }
+
+
+Save = Callable[["ReminderDialog", ReminderForm], Reminder]
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ class ReminderDialog(QDialog):
         choices: Choices = Choices(),
         mode: Mode = Mode.NEW,
         original: Reminder | None = None,
+        save: Save | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(mode.value)
@@ -158,6 +163,8 @@ class ReminderDialog(QDialog):
         self._clock = clock
         self.mode = mode
         self.original = original
+        self.saved: Reminder | None = None
+        self._save = save
 
         self._make_text_fields()
         self._make_when_fields()
@@ -166,6 +173,8 @@ class ReminderDialog(QDialog):
         self.preview = NotificationPreview()
         self.size_label = QLabel()
         self.reach_label = QLabel()
+        # What only saving can find (it fired meanwhile, a device went away).
+        self.save_problem = _problem_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -265,7 +274,8 @@ class ReminderDialog(QDialog):
         self.target_problem = _problem_label()
 
     def _make_advanced_fields(self, choices: Choices) -> None:
-        self.ttl_spin = QSpinBox(minimum=0, maximum=28 * 24 * 60)
+        self.ttl_spin = QSpinBox(minimum=0, maximum=MAX_TTL)
+        self.ttl_spin.setSpecialValueText("0 (only devices online now)")
         self.ttl_unit = QComboBox()
         for name, _seconds in TTL_UNITS:
             self.ttl_unit.addItem(name)
@@ -340,6 +350,7 @@ class ReminderDialog(QDialog):
         columns.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
+        layout.addWidget(self.save_problem)
         layout.addWidget(self.buttons)
 
     def _fill_from(self, reminder: Reminder) -> None:
@@ -433,6 +444,16 @@ class ReminderDialog(QDialog):
             self.repeat(),
         )
 
+    def accept(self) -> None:
+        """Save through ``save``; on a problem stay open with what was typed."""
+        if self._save is not None:
+            try:
+                self.saved = self._save(self, self.form())
+            except PushdeskError as exc:
+                _show(self.save_problem, str(exc))
+                return
+        super().accept()
+
     def _zone_name(self) -> str:
         name = self.zone_combo.currentText().strip()
         try:
@@ -465,8 +486,8 @@ class ReminderDialog(QDialog):
         )
         note("due_at", self._check_when)
         note("target", self._check_target)
-        if not 0 < self.ttl() <= 28 * 86400:
-            problems["ttl"] = "Keep it from 1 minute to 28 days."
+        if self.ttl() > MAX_TTL:
+            problems["ttl"] = "Push services keep a message 28 days at most."
         return problems
 
     def _check_when(self) -> None:

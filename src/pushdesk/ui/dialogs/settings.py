@@ -31,6 +31,7 @@ from pushdesk.domain import Urgency
 from pushdesk.errors import InvalidInput, PushdeskError
 from pushdesk.services.settings import SettingsService
 from pushdesk.settings import OperatorSettings, format_duration, parse_duration
+from pushdesk.ui.messages import message_box
 
 PROBLEM_STYLE = "color: #c62828;"
 WARNING_MARK = " ⚠"
@@ -312,11 +313,11 @@ class SettingsDialog(QDialog):
         self.notice = catalogue.notice(self.saved_names)
         super().accept()
         if self.notice and self._announce:
-            self.notice_box = QMessageBox(
+            self.notice_box = message_box(
                 QMessageBox.Icon.Information,
                 "pushdesk — Settings saved",
                 self.notice,
-                parent=self.parentWidget(),
+                self.parentWidget(),
             )
             self.notice_box.open()
 

@@ -34,7 +34,8 @@ from pushdesk.services import Services
 from pushdesk.services.subscriptions import SubscriptionService
 from pushdesk.ui.dialogs.groups import GroupsDialog
 from pushdesk.ui.formatting import local_time
-from pushdesk.ui.paged import Column, PagedTableModel
+from pushdesk.ui.messages import message_box, show_problem
+from pushdesk.ui.paged import Column, PagedTableModel, SortGuard
 
 STATUS_COLOURS = {
     DeviceStatus.ACTIVE: QColor("#2e7d32"),
@@ -226,10 +227,9 @@ class DevicesPage(QWidget):
             view.setColumnWidth(column, width)
 
         # Newest first: a device that just subscribed is the one looked for.
-        self._sorted_by = (DevicesModel.ADDED_COLUMN, Qt.SortOrder.DescendingOrder)
         view.setSortingEnabled(True)
-        view.sortByColumn(*self._sorted_by)
-        header.sortIndicatorChanged.connect(self._keep_sortable_indicator)
+        view.sortByColumn(DevicesModel.ADDED_COLUMN, Qt.SortOrder.DescendingOrder)
+        SortGuard(view, self.model)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         return view
 
@@ -284,8 +284,10 @@ class DevicesPage(QWidget):
             return None
         dialog = QInputDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setWindowTitle("Rename device")
-        dialog.setLabelText(f"New name for {device.name}:")
+        # The name goes in the field, not the label: a label would read a
+        # name such as "<b>x</b>" as markup.
+        dialog.setWindowTitle(f"Rename device #{device.id}")
+        dialog.setLabelText("New name for this device:")
         dialog.setTextValue(device.subscription.label or "")
         dialog.textValueSelected.connect(lambda text: self._rename(device.id, text))
         # open(), not exec(): a nested event loop would stall the asyncio loop
@@ -318,13 +320,13 @@ class DevicesPage(QWidget):
         device = self.selected()
         if device is None:
             return None
-        box = QMessageBox(
+        box = message_box(
             QMessageBox.Icon.Question,
             "Remove device",
             f"Remove {device.name}? It will get no more reminders until it "
             "subscribes again. Its delivery log is kept.",
-            QMessageBox.StandardButton.Cancel,
             self,
+            QMessageBox.StandardButton.Cancel,
         )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
@@ -336,10 +338,7 @@ class DevicesPage(QWidget):
         return box
 
     def show_problem(self, text: str) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Warning, "pushdesk", text, parent=self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
+        return show_problem(text, self)
 
     def _rename(self, subscription_id: int, label: str) -> None:
         try:
@@ -408,17 +407,6 @@ class DevicesPage(QWidget):
             text = ""
         self.empty_label.setText(text)
         self.empty_label.setVisible(bool(text))
-
-    def _keep_sortable_indicator(self, column: int, order: Qt.SortOrder) -> None:
-        # Only some columns have an indexed order; the arrow stays where the
-        # rows are actually sorted.
-        if self.model.columns[column].sort_key is not None:
-            self._sorted_by = (column, order)
-            return
-        header = self.view.horizontalHeader()
-        header.blockSignals(True)
-        header.setSortIndicator(*self._sorted_by)
-        header.blockSignals(False)
 
     def _update_actions(self, *_args: QModelIndex) -> None:
         chosen = self.selected() is not None

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -44,6 +43,7 @@ from pushdesk.services.deliveries import (
     device_filter,
 )
 from pushdesk.ui.formatting import local_time
+from pushdesk.ui.messages import show_problem
 from pushdesk.ui.paged import Column, PagedTableModel
 
 # Typing in a filter box waits this long for the next key before querying.
@@ -519,8 +519,7 @@ class DeliveryLogPage(QWidget):
 
     def _export_problem(self, text: str) -> None:
         self._show_export(text, problem=True)
-        box = QMessageBox(QMessageBox.Icon.Warning, "pushdesk", text, parent=self)
-        box.open()
+        show_problem(text, self)
         self.export_failed.emit(text)
 
 

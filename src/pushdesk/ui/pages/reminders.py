@@ -26,7 +26,7 @@ from pushdesk.scheduling.recurrence import Recurrence
 from pushdesk.services import Services
 from pushdesk.services.reminders import ReminderLine
 from pushdesk.ui.formatting import local_time
-from pushdesk.ui.paged import Column, PagedTableModel
+from pushdesk.ui.paged import Column, PagedTableModel, SortGuard
 from pushdesk.ui.status_icons import status_colour, status_icon
 
 COLUMN_WIDTHS = (185, 120, 240, 100, 170, 130, 72, 56, 56, 60)
@@ -129,6 +129,9 @@ class RemindersModel(PagedTableModel[ReminderLine]):
 
     def decorate(self, item: ReminderLine, column: int, role: int) -> Any:
         status = item.reminder.status
+        if item.reach.progress is not None:
+            # A repeating reminder stays scheduled while an occurrence goes out.
+            status = ReminderStatus.SENDING
         if column == self.STATUS_COLUMN:
             if role == Qt.ItemDataRole.ForegroundRole:
                 return status_colour(status)
@@ -242,6 +245,7 @@ class RemindersPage(QWidget):
         view.setAlternatingRowColors(True)
         view.setSortingEnabled(True)
         view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        SortGuard(view, self.model)
         view.verticalHeader().hide()
         # Fixed row heights let the view skip measuring 100,000 rows.
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
