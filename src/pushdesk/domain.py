@@ -116,6 +116,7 @@ class SubscriptionInput:
     auth: str
     label: str | None = None
     user_agent: str | None = None
+    client_address: str | None = None  # who posted it, for per-address limits
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ async def subscribe(request: web.Request) -> web.Response:
 
     user_agent = request.headers.get("User-Agent", "")[:300] or None
     stored, created = request.app[SERVICES].subscriptions.register(
-        replace(subscription, user_agent=user_agent), replaces
+        replace(subscription, user_agent=user_agent, client_address=request.remote),
+        replaces,
     )
     return web.json_response(
         {"id": stored.id, "created": created}, status=201 if created else 200

@@ -208,6 +208,19 @@ def m004_reminder_icon_and_deletion(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_subscription_origin_and_staleness(db: sqlite_utils.Database) -> None:
+    # Where a device subscribed from (limits per client address), and when it
+    # was warned that it had not been seen for a long time.
+    db.executescript(
+        """
+        ALTER TABLE subscriptions ADD COLUMN client_address TEXT;
+        ALTER TABLE subscriptions ADD COLUMN stale_warned_at TEXT;
+        CREATE INDEX subscriptions_client ON subscriptions (client_address);
+        """
+    )
+
+
 def open_database(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     try:

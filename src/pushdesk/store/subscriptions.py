@@ -66,7 +66,11 @@ class SubscriptionStore:
                 "p256dh": subscription.p256dh,
                 "auth": subscription.auth,
                 "last_seen_at": to_db_time(now),
+                # Seen again: any warning that it had gone quiet is void.
+                "stale_warned_at": None,
             }
+            if subscription.client_address is not None:
+                values["client_address"] = subscription.client_address
 
             # A re-post without a label keeps the name the device already has.
             if subscription.label is not None:
