@@ -24,10 +24,12 @@ from pushdesk.errors import PushdeskError, StartupError
 from pushdesk.events import Event, EventHub, ReminderChanged, SettingsChanged
 from pushdesk.log import APP
 from pushdesk.push.encryption import encrypt_many, follow_parent
+from pushdesk.push.guard import EndpointGuard, GuardedResolver
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.push.sender import DEFAULT_TIMEOUT_SECONDS, PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
 from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.hygiene import DeviceHygiene
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.server.app import WebServer, create_app
 from pushdesk.server.onboarding import create_onboarding_app
@@ -99,6 +101,8 @@ class Runtime:
         self.services = Services(self.store, self.hub, self.clock)
         self.receipts = ReceiptSigner(self.store.receipt_secret())
         self._session: aiohttp.ClientSession | None = None
+        self._guard: EndpointGuard | None = None
+        self._resolver: GuardedResolver | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._ca: LocalCA | None = None
         self._tls_context: ssl.SSLContext | None = None
@@ -107,6 +111,7 @@ class Runtime:
         self._sender: CurrentSender | None = None
         self.scheduler: Scheduler | None = None
         self.engine: DeliveryEngine | None = None
+        self.hygiene: DeviceHygiene | None = None
         self.server: WebServer | None = None
 
         # Settings the operator changed in the window win over the command
@@ -143,13 +148,17 @@ class Runtime:
                 "--vapid-subject mailto:you@your-domain.example."
             )
 
-        self.server = await self._serve(self.server_options())
+        options = self.server_options()
+        self.server = await self._serve(options)
         concurrency = self.services.settings.current().concurrency
 
         # One session for every push: connections to a push service are reused
-        # across devices and reminders.
+        # across devices and reminders. Its resolver never hands out an
+        # internal address, unless the origin was allowed on the command line.
+        self._guard = EndpointGuard(options.allowed_push_origins)
+        self._resolver = GuardedResolver(self._guard)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=concurrency)
+            connector=aiohttp.TCPConnector(limit=concurrency, resolver=self._resolver)
         )
         # Encryption is the CPU-bound part of a fan-out: a worker process puts
         # it on another core and keeps the window and server responsive.
@@ -179,9 +188,15 @@ class Runtime:
                 engine.wake()
 
         self.hub.subscribe(on_event)
+        # Warns quiet devices and removes those that stay quiet: once now,
+        # then hourly.
+        self.hygiene = DeviceHygiene(
+            self.store, self.hub, self.clock, sending=self.services.sending
+        )
         self._tasks = [
             asyncio.create_task(engine.run(), name="delivery"),
             asyncio.create_task(scheduler.run(), name="scheduler"),
+            asyncio.create_task(self.hygiene.run(), name="hygiene"),
         ]
         # Runs in every mode: a server restarted into HTTPS needs it too.
         self._renewal = asyncio.create_task(
@@ -231,7 +246,12 @@ class Runtime:
     def _push_sender(self, subject: str) -> PushSender:
         assert self._session is not None
         return PushSender(
-            self.keys, subject, self._session, self.clock, executor=self._executor
+            self.keys,
+            subject,
+            self._session,
+            self.clock,
+            executor=self._executor,
+            guard=self._guard,
         )
 
     def _apply_settings(self, event: Event) -> None:
@@ -320,6 +340,8 @@ class Runtime:
             # service that hangs past the timeout gets cut off.
             self.scheduler.request_stop()
             self.engine.request_stop()
+            if self.hygiene is not None:
+                self.hygiene.request_stop()
             done, pending = await asyncio.wait(
                 self._tasks, timeout=SHUTDOWN_GRACE_SECONDS
             )
@@ -337,6 +359,9 @@ class Runtime:
                     )
         if self._session is not None:
             await self._session.close()
+        if self._resolver is not None:
+            # The connector closes only a resolver it made itself.
+            await self._resolver.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
         self.store.close()

@@ -563,6 +563,8 @@ def run_list_subscribers(args: argparse.Namespace) -> int:
         {
             "id": s.id,
             "label": s.label,
+            # The operator's own data on their own machine, for scripts: whole.
+            # Only the log shortens endpoints.
             "endpoint": s.endpoint,
             "endpoint_host": s.endpoint_host,
             "created_at": to_db_time(s.created_at),

@@ -11,11 +11,11 @@ from enum import StrEnum
 import ua_parser
 
 from pushdesk.domain import Subscription
-
-# A device not seen for this long has most likely been reset, uninstalled the
-# page or lost its subscription without telling us.
-# FIXME:settings: a fixed number until the operator can choose it in Settings.
-STALE_AFTER_DAYS = 60
+from pushdesk.settings import (
+    DEFAULT_REMOVE_AFTER_WARNING_DAYS,
+    DEFAULT_STALE_AFTER_DAYS,
+    OperatorSettings,
+)
 
 # Failures older than this say little about whether the device works today.
 RECENT_FAILURES_DAYS = 7
@@ -26,7 +26,8 @@ UNKNOWN_BROWSER = "Unknown browser"
 class DeviceStatus(StrEnum):
     ACTIVE = "active"
     FLAGGED = "flagged"  # the push service refused our credentials for it
-    EXPIRED = "expired"  # not seen for STALE_AFTER_DAYS
+    EXPIRED = "expired"  # not seen for the stale_after_days setting
+    WARNED = "warned"  # told by a push that it is removed unless seen again
 
 
 class DeviceSort(StrEnum):
@@ -69,6 +70,7 @@ class DeviceRow:
     status: DeviceStatus
     software: Software
     recent_failures: int
+    removal_at: datetime | None = None  # when a warned device is removed
 
     @property
     def id(self) -> int:
@@ -79,16 +81,49 @@ class DeviceRow:
         return self.subscription.label or f"Device {self.subscription.id}"
 
 
-def stale_before(now: datetime) -> datetime:
-    """Devices last seen before this moment count as expired."""
-    return now - timedelta(days=STALE_AFTER_DAYS)
+@dataclass(frozen=True)
+class Staleness:
+    """When an unseen device counts as quiet (and is warned), and how long
+    after the warning a device that stays quiet is removed."""
+
+    quiet_after: timedelta = timedelta(days=DEFAULT_STALE_AFTER_DAYS)
+    grace: timedelta = timedelta(days=DEFAULT_REMOVE_AFTER_WARNING_DAYS)
+
+    @classmethod
+    def of(cls, settings: OperatorSettings) -> "Staleness":
+        return cls(
+            timedelta(days=settings.stale_after_days),
+            timedelta(days=settings.remove_after_warning_days),
+        )
+
+    def quiet_before(self, now: datetime) -> datetime:
+        """Devices last seen before this moment are quiet (shown as expired)."""
+        return now - self.quiet_after
+
+    def removal_at(self, warned_at: datetime) -> datetime:
+        return warned_at + self.grace
+
+    def warned_before(self, now: datetime) -> datetime:
+        """Devices warned before this moment (and quiet since) are removed."""
+        return now - self.grace
 
 
-def status_of(subscription: Subscription, now: datetime) -> DeviceStatus:
+DEFAULT_STALENESS = Staleness()
+
+
+def status_of(
+    subscription: Subscription,
+    now: datetime,
+    staleness: Staleness = DEFAULT_STALENESS,
+    warned_at: datetime | None = None,
+) -> DeviceStatus:
     # Flagged wins: refused credentials need the operator, an old device not.
+    # A warning is cleared when the device posts again, so it is always quiet.
     if subscription.flag_reason is not None:
         return DeviceStatus.FLAGGED
-    if subscription.last_seen_at < stale_before(now):
+    if warned_at is not None:
+        return DeviceStatus.WARNED
+    if subscription.last_seen_at < staleness.quiet_before(now):
         return DeviceStatus.EXPIRED
     return DeviceStatus.ACTIVE
 
@@ -109,13 +144,23 @@ def software_of(user_agent: str | None) -> Software:
 
 
 def describe(
-    subscription: Subscription, now: datetime, recent_failures: int = 0
+    subscription: Subscription,
+    now: datetime,
+    recent_failures: int = 0,
+    staleness: Staleness = DEFAULT_STALENESS,
+    warned_at: datetime | None = None,
 ) -> DeviceRow:
+    """The device as listed; ``warned_at`` is when hygiene warned it, if it did."""
+    status = status_of(subscription, now, staleness, warned_at)
+    removal_at = None
+    if status is DeviceStatus.WARNED and warned_at is not None:
+        removal_at = staleness.removal_at(warned_at)
     return DeviceRow(
         subscription=subscription,
-        status=status_of(subscription, now),
+        status=status,
         software=software_of(subscription.user_agent),
         recent_failures=recent_failures,
+        removal_at=removal_at,
     )
 
 

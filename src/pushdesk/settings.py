@@ -37,6 +37,21 @@ DEFAULT_CONCURRENCY = 64
 MAX_CONCURRENCY = 256
 MAX_TTL = timedelta(days=28)
 
+# A device not seen for this long is warned by a push, and removed this long
+# after the warning if it stays quiet (scheduling/hygiene.py).
+DEFAULT_STALE_AFTER_DAYS = 60
+MAX_STALE_AFTER_DAYS = 3650
+DEFAULT_REMOVE_AFTER_WARNING_DAYS = 14
+MAX_REMOVE_AFTER_WARNING_DAYS = 365
+
+# Limits per client address. A page posts a few hundred bytes; a family behind
+# one NAT has a handful of devices; a test notification is asked for rarely.
+DEFAULT_MAX_BODY_KB = 16
+DEFAULT_SUBSCRIPTIONS_PER_ADDRESS = 20
+DEFAULT_SUBSCRIBES_PER_MINUTE = 30
+DEFAULT_TESTS_PER_MINUTE = 3
+DEFAULT_WEBSOCKETS_PER_ADDRESS = 10
+
 T = TypeVar("T")
 
 
@@ -64,6 +79,14 @@ class OperatorSettings:
     max_lateness: timedelta = DEFAULT_MAX_LATENESS
     concurrency: int = DEFAULT_CONCURRENCY
     start_minimised: bool = False
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
+    remove_after_warning_days: int = DEFAULT_REMOVE_AFTER_WARNING_DAYS
+    # What one client address may ask of the server (server/limits.py).
+    max_body_kb: int = DEFAULT_MAX_BODY_KB
+    subscriptions_per_address: int = DEFAULT_SUBSCRIPTIONS_PER_ADDRESS
+    subscribes_per_minute: int = DEFAULT_SUBSCRIBES_PER_MINUTE
+    tests_per_minute: int = DEFAULT_TESTS_PER_MINUTE
+    websockets_per_address: int = DEFAULT_WEBSOCKETS_PER_ADDRESS
 
     @property
     def main_port(self) -> int:
@@ -163,6 +186,48 @@ def check_concurrency(concurrency: int) -> int:
             f"not {concurrency}."
         )
     return concurrency
+
+
+def check_stale_after_days(days: int) -> int:
+    if not 1 <= days <= MAX_STALE_AFTER_DAYS:
+        raise InvalidInput(
+            f"Devices may stay unseen from 1 to {MAX_STALE_AFTER_DAYS} days before "
+            f"they are warned, not {days}."
+        )
+    return days
+
+
+def check_remove_after_warning_days(days: int) -> int:
+    if not 1 <= days <= MAX_REMOVE_AFTER_WARNING_DAYS:
+        raise InvalidInput(
+            f"A warned device is removed from 1 to {MAX_REMOVE_AFTER_WARNING_DAYS} "
+            f"days after the warning, not {days}."
+        )
+    return days
+
+
+def check_limit(low: int, high: int, what: str) -> Callable[[int], int]:
+    """A check that a limit is from ``low`` to ``high``; ``what`` names it."""
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise InvalidInput(f"{what} must be from {low} to {high}, not {value}.")
+        return value
+
+    return check
+
+
+def read_limit(low: int, high: int) -> Callable[[str], int]:
+    """Reads a saved limit; one out of range (edited by hand) does not read,
+    so it keeps its default rather than refusing every client."""
+
+    def read(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    return read
 
 
 # --- durations as the operator writes them -------------------------------------
@@ -306,6 +371,74 @@ CATALOGUE: tuple[Setting[Any], ...] = (
         Applies.AT_ONCE,
         lambda flag: "1" if flag else "0",
         _flag,
+    ),
+    # Read by every hygiene pass and every page of the Devices tab. A row
+    # edited by hand to 0 would remove every device: out of range reads as
+    # damaged, so the default stands.
+    Setting[int](
+        "stale_after_days",
+        "stale_after_days",
+        "Warn devices unseen for (days)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, MAX_STALE_AFTER_DAYS),
+        check_stale_after_days,
+    ),
+    Setting[int](
+        "remove_after_warning_days",
+        "remove_after_warning_days",
+        "Remove warned devices after (days)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, MAX_REMOVE_AFTER_WARNING_DAYS),
+        check_remove_after_warning_days,
+    ),
+    # Limits per client address: the server reads them again whenever
+    # settings are saved, the subscription service on every new device.
+    Setting[int](
+        "max_body_kb",
+        "max_body_kb",
+        "Largest request body (KB)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(4, 1024),
+        check_limit(4, 1024, "The largest request body in KB"),
+    ),
+    Setting[int](
+        "subscriptions_per_address",
+        "subscriptions_per_address",
+        "Devices per network address",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 10_000),
+        check_limit(1, 10_000, "The number of devices per network address"),
+    ),
+    Setting[int](
+        "subscribes_per_minute",
+        "subscribes_per_minute",
+        "Subscribe requests per address per minute",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 10_000),
+        check_limit(1, 10_000, "Subscribe requests per address per minute"),
+    ),
+    Setting[int](
+        "tests_per_minute",
+        "tests_per_minute",
+        "Test notifications per address per minute",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 600),
+        check_limit(1, 600, "Test notifications per address per minute"),
+    ),
+    Setting[int](
+        "websockets_per_address",
+        "websockets_per_address",
+        "Open pages per network address",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 1000),
+        check_limit(1, 1000, "Open pages per network address"),
     ),
 )
 

@@ -4,14 +4,23 @@ import base64
 import binascii
 import ipaddress
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from typing import Annotated, Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 
-from pushdesk.domain import Replacement, SubscriptionInput
+from pushdesk.domain import SubscriptionInput
 from pushdesk.errors import InvalidInput
+from pushdesk.push.push_services import is_push_service_host
 
 MAX_LABEL_LENGTH = 100
 MAX_ENDPOINT_LENGTH = 2048
@@ -57,66 +66,237 @@ def normalise_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def parse_subscription(
-    body: Any, allowed_origins: Iterable[str] = ()
-) -> SubscriptionInput:
-    """Validate what ``PushSubscription.toJSON()`` gives, plus an optional label."""
-    if not isinstance(body, Mapping):
-        raise InvalidInput("The body must be a JSON object.")
+# --- Push subscriptions -----------------------------------------------------
+#
+# A rule below takes a value of the right type and returns it normalised, or
+# raises ValueError whose message is what is wrong, worded to follow the
+# field's name ("must be an https URL."). Pydantic finds the field; ``check``
+# turns the first problem into one sentence.
 
-    endpoint = _endpoint(body.get("endpoint"), allowed_origins)
-    keys = body.get("keys")
-    if not isinstance(keys, Mapping):
-        raise InvalidInput("keys must be an object with p256dh and auth.", "keys")
-    p256dh = _key(keys.get("p256dh"), "keys.p256dh", 65)
-    auth = _key(keys.get("auth"), "keys.auth", 16)
-    _check_on_curve(p256dh)
+P256DH_BYTES = 65  # an uncompressed P-256 point: 0x04, x, y
+AUTH_BYTES = 16
+MAX_KEY_LENGTH = 200  # characters of base64; keys are 22 and 87
 
-    return SubscriptionInput(
-        endpoint=endpoint, p256dh=p256dh, auth=auth, label=parse_label(body)
+# Bidirectional overrides and isolates make a name display as other text.
+_BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+_ZERO_WIDTH_JOINER = "\u200d"  # glues emoji into one, as in 👩‍💻
+_HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs")  # control, format, lone surrogate
+
+
+def push_endpoint(value: str, allowed_origins: Collection[str]) -> str:
+    """An https URL of a known browser push service, or of an allowed origin."""
+    if len(value) > MAX_ENDPOINT_LENGTH:
+        raise ValueError(f"is longer than {MAX_ENDPOINT_LENGTH} characters.")
+    if not value.isascii() or not value.isprintable() or " " in value:
+        raise ValueError("may hold only printable ASCII characters, no spaces.")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # raises for a port that is not a number in range
+    except ValueError:
+        raise ValueError("is not a valid URL.") from None
+    if not parts.hostname:
+        raise ValueError("is not a URL with a host.")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("may not carry a user name or password.")
+    if "#" in value:
+        raise ValueError("may not have a fragment (#…).")
+
+    if origin_of(value) in allowed_origins:
+        return value
+    if parts.scheme != "https":
+        raise ValueError("must be an https URL.")
+    if not is_push_service_host(parts.hostname):
+        raise ValueError(
+            "must be the address of a browser push service (Google, Mozilla, "
+            f"Apple or Microsoft); {parts.hostname} is not one."
+        )
+    if parts.port not in (None, 443):
+        raise ValueError("must use the push service's standard port.")
+    if parts.path in ("", "/"):
+        raise ValueError("has no subscription path.")
+    return value
+
+
+def p256dh_key(value: str) -> str:
+    """The browser's public key: a P-256 point, stored as unpadded base64url."""
+    raw = _decode_key(value)
+    if len(raw) == AUTH_BYTES:
+        raise ValueError("holds 16 bytes, the size of auth: are the keys swapped?")
+    if len(raw) != P256DH_BYTES:
+        raise ValueError(f"must be {P256DH_BYTES} bytes, not {len(raw)}.")
+    try:
+        if raw[0] != 0x04:
+            raise ValueError("compressed or hybrid")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise ValueError("is not an uncompressed point on the P-256 curve.") from None
+    return _encode_key(raw)
+
+
+def auth_secret(value: str) -> str:
+    """The browser's auth secret: 16 bytes, stored as unpadded base64url."""
+    raw = _decode_key(value)
+    if len(raw) == P256DH_BYTES:
+        raise ValueError("holds 65 bytes, the size of p256dh: are the keys swapped?")
+    if len(raw) != AUTH_BYTES:
+        raise ValueError(f"must be {AUTH_BYTES} bytes, not {len(raw)}.")
+    return _encode_key(raw)
+
+
+def _decode_key(value: str) -> bytes:
+    """Base64 in either alphabet, padded or not."""
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValueError("is too long to be a key.")
+    text = value.strip().replace("+", "-").replace("/", "_").rstrip("=")
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("is not base64.") from None
+
+
+def _encode_key(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def device_label(value: str) -> str:
+    """A device's name: printable, spaces collapsed, at most MAX_LABEL_LENGTH.
+
+    "" is allowed (it clears the name).
+    """
+    if any(char in _BIDI_CONTROLS for char in value):
+        raise ValueError(
+            "may not contain characters that reverse the text's direction."
+        )
+    if any(_hidden(char) for char in value):
+        raise ValueError("may hold only printable text.")
+    label = " ".join(value.split())
+    if len(label) > MAX_LABEL_LENGTH:
+        raise ValueError(f"is longer than {MAX_LABEL_LENGTH} characters.")
+    return label
+
+
+def _hidden(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category in _HIDDEN_CATEGORIES and char != _ZERO_WIDTH_JOINER
+
+
+_ORIGINS = "allowed_origins"  # key of the validation context
+
+
+def _endpoint_here(value: str, info: ValidationInfo) -> str:
+    context = info.context or {}
+    return push_endpoint(value, context.get(_ORIGINS, frozenset()))
+
+
+PushEndpoint = Annotated[str, AfterValidator(_endpoint_here)]
+P256dhKey = Annotated[str, AfterValidator(p256dh_key)]
+AuthSecret = Annotated[str, AfterValidator(auth_secret)]
+DeviceLabel = Annotated[str, AfterValidator(device_label)]
+
+
+class Schema(BaseModel):
+    """A body as the client must send it: JSON types exactly, no coercion.
+
+    Unknown fields are refused unless a schema says otherwise; inputs never
+    appear in errors, which may be logged (keys are secrets).
+    """
+
+    model_config = ConfigDict(
+        strict=True,
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        hide_input_in_errors=True,
     )
 
 
-def parse_device_proof(
-    body: Mapping[str, Any], allowed_origins: Iterable[str] = ()
-) -> Replacement:
-    """{endpoint, auth}: a device proving it is the one subscribed there."""
-    endpoint = _endpoint(body.get("endpoint"), allowed_origins)
-    auth = _key(body.get("auth"), "auth", 16)
-    return Replacement(endpoint, auth)
+class PushKeys(Schema):
+    # Browsers define this object; whatever they add later is not stored.
+    model_config = ConfigDict(extra="ignore")
+
+    p256dh: P256dhKey
+    auth: AuthSecret
 
 
-def parse_replaces(
-    body: Mapping[str, Any], allowed_origins: Iterable[str] = ()
-) -> Replacement | None:
-    """``replaces``: {endpoint, auth} of the subscription this one succeeds."""
-    value = body.get("replaces")
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidInput(
-            "replaces must be an object with endpoint and auth.", "replaces"
+class SubscriptionDocument(Schema):
+    """What ``PushSubscription.toJSON()`` gives, plus an optional ``label``.
+
+    A label that is absent or null keeps the stored name; "" clears it.
+    """
+
+    # Browsers define this object too; fields they add are not stored.
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: PushEndpoint
+    expiration_time: float | None = Field(default=None, alias="expirationTime", ge=0)
+    keys: PushKeys
+    label: DeviceLabel | None = None
+
+    def to_input(self) -> SubscriptionInput:
+        return SubscriptionInput(
+            endpoint=self.endpoint,
+            p256dh=self.keys.p256dh,
+            auth=self.keys.auth,
+            label=self.label,
         )
-    endpoint = _endpoint(value.get("endpoint"), allowed_origins)
-    auth = _key(value.get("auth"), "replaces.auth", 16)
-    return Replacement(endpoint, auth)
 
 
-def parse_label(body: Mapping[str, Any]) -> str | None:
-    """None when absent (keep the stored name); "" when given empty (clear it)."""
-    label = body.get("label")
-    if label is None:
-        return None
-    if not isinstance(label, str):
-        raise InvalidInput("label must be a string.", "label")
-    if not is_text(label, allow=""):
-        raise InvalidInput("label may hold only printable text.", "label")
-    label = " ".join(label.split())
-    if len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInput(
-            f"label is longer than {MAX_LABEL_LENGTH} characters.", "label"
+S = TypeVar("S", bound=Schema)
+
+
+def check(schema: type[S], document: Any, allowed_origins: Iterable[str] = ()) -> S:
+    """``document`` read as ``schema``, or InvalidInput naming its first problem.
+
+    ``allowed_origins`` are the push origins the operator allowed by hand.
+    """
+    try:
+        return schema.model_validate(
+            document, strict=True, context={_ORIGINS: frozenset(allowed_origins)}
         )
-    return label
+    except ValidationError as exc:
+        raise _explain(exc) from None
+
+
+def parse_subscription(
+    document: Any, allowed_origins: Iterable[str] = ()
+) -> SubscriptionInput:
+    """A subscription as a browser or an import file gives it, checked."""
+    return check(SubscriptionDocument, document, allowed_origins).to_input()
+
+
+# What pydantic's error types mean, worded to follow the field's name.
+_PREDICATES = {
+    "missing": "is missing.",
+    "string_type": "must be a string.",
+    "int_type": "must be a whole number.",
+    "float_type": "must be a number.",
+    "finite_number": "must be a finite number.",
+    "model_type": "must be a JSON object.",
+    "model_attributes_type": "must be a JSON object.",
+    "extra_forbidden": "is not a field pushdesk knows here.",
+    "greater_than": "must be greater than {gt}.",
+    "greater_than_equal": "must be {ge} or more.",
+    "less_than": "must be less than {lt}.",
+    "less_than_equal": "must be {le} or less.",
+    "string_too_long": "is longer than {max_length} characters.",
+}
+
+
+def _explain(error: ValidationError) -> InvalidInput:
+    """One sentence for the first problem, and the field it is in."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(part) for part in first["loc"])
+    context = first.get("ctx", {})
+    if first["type"] == "value_error":
+        predicate = str(context["error"])
+    else:
+        predicate = _PREDICATES.get(first["type"], "is not valid.").format(**context)
+
+    if not field:
+        # The document itself: not an object at all.
+        return InvalidInput("The body must be a JSON object.")
+    return InvalidInput(f"{field} {predicate}", field)
 
 
 MAX_GROUP_LENGTH = 50
@@ -165,58 +345,6 @@ def parse_click_url(url: str | None) -> str | None:
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     return url
-
-
-def _endpoint(value: Any, allowed_origins: Iterable[str]) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidInput("endpoint is missing.", "endpoint")
-    if len(value) > MAX_ENDPOINT_LENGTH:
-        raise InvalidInput("endpoint is too long.", "endpoint")
-
-    if not is_text(value, allow="") or any(char.isspace() for char in value):
-        raise InvalidInput(
-            "endpoint may not contain spaces or control characters.", "endpoint"
-        )
-    parts = _split(value, "endpoint", "endpoint")
-    if not parts.hostname:
-        raise InvalidInput("endpoint is not a URL.", "endpoint")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidInput(
-            "endpoint may not carry a user name or password.", "endpoint"
-        )
-
-    if origin_of(value) in set(allowed_origins):
-        return value
-    if parts.scheme != "https":
-        raise InvalidInput("endpoint must be an https URL.", "endpoint")
-    return value
-
-
-def _check_on_curve(p256dh: str) -> None:
-    raw = base64.urlsafe_b64decode(p256dh + "=")
-    try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
-    except ValueError:
-        raise InvalidInput(
-            "keys.p256dh is not an uncompressed point on the P-256 curve.",
-            "keys.p256dh",
-        ) from None
-
-
-def _key(value: Any, field: str, size: int) -> str:
-    """Decode a key in any base64 flavour; store it as unpadded base64url."""
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{field} is missing.", field)
-
-    text = value.strip().replace("+", "-").replace("/", "_").rstrip("=")
-    try:
-        padded = text + "=" * (-len(text) % 4)
-        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(f"{field} is not base64.", field) from None
-    if len(raw) != size:
-        raise InvalidInput(f"{field} must be {size} bytes, not {len(raw)}.", field)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def check_vapid_subject(subject: str) -> str:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from pushdesk.devices import DeviceQuery, DeviceSort, DeviceStatus, stale_before
+from pushdesk.devices import DeviceQuery, DeviceSort, DeviceStatus, Staleness
 from pushdesk.domain import (
     CredentialsRefused,
     Delivered,
@@ -19,9 +19,12 @@ from pushdesk.domain import (
     outcome_name,
 )
 from pushdesk.store import Store
+from pushdesk.store.deliveries import DeliveryQuery
 from pushdesk.store.sends import Settlement
 from tests.support.clock import FakeClock
 from tests.support.keys import AUTH, P256DH
+
+DEFAULT = Staleness()
 
 
 def add(
@@ -60,12 +63,13 @@ def attempt(
 def listed(
     store: Store, clock: FakeClock, query: DeviceQuery, offset: int = 0, limit: int = 50
 ) -> list[str | None]:
-    found = store.subscriptions.listing(query, stale_before(clock.now), offset, limit)
+    quiet_before = DEFAULT.quiet_before(clock.now)
+    found = store.subscriptions.listing(query, quiet_before, offset, limit)
     return [device.label for device in found]
 
 
 def counted(store: Store, clock: FakeClock, query: DeviceQuery) -> int:
-    return store.subscriptions.listing_count(query, stale_before(clock.now))
+    return store.subscriptions.listing_count(query, DEFAULT.quiet_before(clock.now))
 
 
 class TestOrder:
@@ -173,7 +177,7 @@ class TestFilter:
         def having(status: DeviceStatus) -> list[str | None]:
             return listed(store, clock, DeviceQuery(status=status))
 
-        assert old.last_seen_at < stale_before(clock.now)
+        assert old.last_seen_at < DEFAULT.quiet_before(clock.now)
         assert having(DeviceStatus.EXPIRED) == ["old"]
         assert having(DeviceStatus.FLAGGED) == ["old refused", "refused"]
         assert having(DeviceStatus.ACTIVE) == ["recent"]
@@ -201,6 +205,96 @@ class TestFilter:
 
         assert listed(store, clock, query) == ["Kitchen new"]
         assert counted(store, clock, query) == 1
+
+    def test_a_warned_device_is_listed_as_warned_only(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        warned = add(store, clock, "warned")
+        add(store, clock, "expired")
+        clock.advance(days=30)
+        add(store, clock, "active")
+        clock.advance(days=31)
+        store.subscriptions.mark_warned([warned.id], clock.now)
+
+        def having(status: DeviceStatus) -> list[str | None]:
+            return listed(store, clock, DeviceQuery(status=status))
+
+        assert having(DeviceStatus.WARNED) == ["warned"]
+        assert having(DeviceStatus.EXPIRED) == ["expired"]
+        assert having(DeviceStatus.ACTIVE) == ["active"]
+        assert counted(store, clock, DeviceQuery(status=DeviceStatus.WARNED)) == 1
+
+
+class TestQuietDevices:
+    def test_quiet_devices_not_yet_warned_nor_flagged_are_found(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        old = add(store, clock, "old")
+        warned = add(store, clock, "warned")
+        refused = add(store, clock, "refused")
+        attempt(store, clock, [refused], CredentialsRefused(403, "no"))
+        clock.advance(days=1)
+        add(store, clock, "recent")
+        store.subscriptions.mark_warned([warned.id], clock.now)
+
+        assert store.subscriptions.quiet_unwarned(clock.now, 10) == [old.id]
+
+    def test_warned_at_is_given_for_the_warned_devices_asked_for(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        first = add(store, clock, "first")
+        second = add(store, clock, "second")
+        other = add(store, clock, "other")
+        assert store.subscriptions.mark_warned([first.id, other.id], clock.now) == 2
+
+        found = store.subscriptions.warned_at([first.id, second.id])
+
+        assert found == {first.id: clock.now}
+        assert store.subscriptions.warned_at([]) == {}
+
+    def test_removal_takes_those_warned_before_the_moment_and_keeps_the_log(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        early = add(store, clock, "early", groups=["home"])
+        attempt(store, clock, [early], Delivered(201))
+        store.subscriptions.mark_warned([early.id], clock.now)
+        clock.advance(hours=1)
+        late = add(store, clock, "late")
+        store.subscriptions.mark_warned([late.id], clock.now)
+
+        removed = store.subscriptions.remove_warned(clock.now, 10)
+
+        assert [device.label for device in removed] == ["early"]
+        assert removed[0].groups == ("home",)
+        assert [d.label for d in store.subscriptions.all()] == ["late"]
+        log = DeliveryQuery(subscription_id=early.id)
+        assert store.deliveries.count(log) == 1
+
+    def test_a_repost_clears_the_warning(self, store: Store, clock: FakeClock) -> None:
+        device = add(store, clock, "phone")
+        store.subscriptions.mark_warned([device.id], clock.now)
+        clock.advance(minutes=5)
+
+        store.subscriptions.upsert(
+            SubscriptionInput(device.endpoint, P256DH, AUTH), clock.now
+        )
+
+        assert store.subscriptions.warned_at([device.id]) == {}
+        later = clock.now + timedelta(days=99)
+        assert store.subscriptions.remove_warned(later, 10) == []
+
+    def test_both_take_at_most_the_limit_oldest_first(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        devices = [add(store, clock, f"d{n}") for n in range(5)]
+        ids = [device.id for device in devices]
+        clock.advance(days=1)
+
+        assert store.subscriptions.quiet_unwarned(clock.now, 3) == ids[:3]
+        store.subscriptions.mark_warned(ids, clock.now)
+        removed = store.subscriptions.remove_warned(clock.now + timedelta(days=1), 3)
+        assert [device.id for device in removed] == ids[:3]
+        assert [device.id for device in store.subscriptions.all()] == ids[3:]
 
 
 class TestRecentFailures:

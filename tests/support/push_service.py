@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -175,11 +176,22 @@ class PushServiceDouble:
     ``problems``, so a test can assert ``push.problems == []`` at the end.
     """
 
-    def __init__(self, *, check_every: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        check_every: int = 1,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         """``check_every`` > 1 fully checks (VAPID, decryption) only every n-th
         request and merely accepts the others: for benchmarks, where checking
-        every message would make the double the bottleneck being measured."""
+        every message would make the double the bottleneck being measured.
+
+        ``clock`` is the time VAPID expiry is checked against: pass the test's
+        fake clock when pushdesk runs on one, as a real push service and
+        pushdesk share the real time. Default: the real time.
+        """
         self.check_every = check_every
+        self._clock = clock
         self.accepted_unchecked = 0
         self._requests = 0
         self.received: list[ReceivedPush] = []
@@ -502,7 +514,7 @@ class PushServiceDouble:
         # bool is an int subclass, and JSON true must not pass as a time.
         if not isinstance(exp, int) or isinstance(exp, bool):
             raise _RefusedError(403, f"VAPID exp {exp!r} is not an integer")
-        now = time.time()
+        now = time.time() if self._clock is None else self._clock().timestamp()
         if exp <= now:
             raise _RefusedError(403, f"VAPID exp {exp} has passed")
         if exp > now + MAX_VAPID_LIFETIME_SECONDS:

@@ -2,6 +2,8 @@
 page's own actions, shortcuts and dialog buttons."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -22,6 +24,7 @@ from pushdesk.domain import (
     Target,
     outcome_name,
 )
+from pushdesk.scheduling.hygiene import DeviceHygiene
 from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.store.sends import Settlement
@@ -183,6 +186,83 @@ class TestTable:
         page.view.scrollToBottom()
         page.view.viewport().repaint()
         assert offsets == [0, PAGE_SIZE * 2]
+
+
+class TestQuietDevices:
+    def test_a_warned_device_shows_its_removal_date(
+        self, page: DevicesPage, services: Services, store: Store, clock: FakeClock
+    ) -> None:
+        add(services, "quiet")
+        clock.advance(days=1)
+        add(services, "expired")
+        clock.advance(days=59, hours=12)
+        add(services, "active")
+        DeviceHygiene(store, services.hub, clock).run_once(clock.now)
+        warned = clock.now
+        clock.advance(days=1)  # "expired" is quiet now, and not warned yet
+        page.refresh()
+
+        rows = {name: row for row, name in enumerate(names(page))}
+        removal = (warned + timedelta(days=14)).astimezone().strftime("%Y-%m-%d")
+        tip = cell(page, rows["quiet"], STATUS, Qt.ItemDataRole.ToolTipRole)
+        assert cell(page, rows["quiet"], STATUS) == f"Warned — removal on {removal}"
+        assert cell(page, rows["expired"], STATUS) == "Expired"
+        assert cell(page, rows["active"], STATUS) == "Active"
+        assert isinstance(tip, str)
+        assert "warned by a push" in tip
+
+    def test_warned_has_a_colour_and_icon_of_its_own(
+        self, page: DevicesPage, services: Services, store: Store, clock: FakeClock
+    ) -> None:
+        add(services, "old")
+        warned = add(services, "warned")
+        clock.advance(days=61)
+        add(services, "new")
+        store.subscriptions.mark_warned([warned.id], clock.now)
+        page.refresh()
+
+        colours = [
+            cell(page, row, STATUS, Qt.ItemDataRole.ForegroundRole) for row in range(3)
+        ]
+        icons = [
+            cell(page, row, STATUS, Qt.ItemDataRole.DecorationRole) for row in range(3)
+        ]
+        assert len({c.name() for c in colours if isinstance(c, QColor)}) == 3
+        assert all(isinstance(i, QIcon) and not i.isNull() for i in icons)
+        assert len({i.cacheKey() for i in icons if isinstance(i, QIcon)}) == 3
+
+    def test_the_filter_offers_warned_devices(
+        self, page: DevicesPage, services: Services, store: Store, clock: FakeClock
+    ) -> None:
+        add(services, "old")
+        warned = add(services, "warned")
+        clock.advance(days=61)
+        add(services, "new")
+        store.subscriptions.mark_warned([warned.id], clock.now)
+
+        page.status_filter.setCurrentIndex(
+            page.status_filter.findText("Warned of removal")
+        )
+
+        assert names(page) == ["warned"]
+
+    def test_the_quiet_days_setting_applies_at_once(
+        self, page: DevicesPage, services: Services, clock: FakeClock
+    ) -> None:
+        add(services, "phone")
+        clock.advance(days=31)
+        page.refresh()
+        assert cell(page, 0, STATUS) == "Active"
+
+        saved = services.settings.current()
+        services.settings.save(
+            replace(saved, vapid_subject="mailto:ops@example.org", stale_after_days=30)
+        )
+
+        tip = cell(page, 0, STATUS, Qt.ItemDataRole.ToolTipRole)
+        assert cell(page, 0, STATUS) == "Expired"
+        assert isinstance(tip, str)
+        assert "over 30 days" in tip
 
 
 class TestRename:

@@ -46,7 +46,7 @@ def test_reminder_made_in_the_dialog_appears_and_becomes_sent(
     clock = FakeClock()
 
     async def scenario() -> None:
-        async with PushServiceDouble() as push:
+        async with PushServiceDouble(clock=clock) as push:
             config = gui_config(data_dir, push.origin)
             runtime = Runtime(config, open_store(config), clock=clock)
             await runtime.start()

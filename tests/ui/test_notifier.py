@@ -248,7 +248,7 @@ def test_a_real_fan_out_with_a_refusing_device_is_reported(
     clock = FakeClock()
 
     async def scenario() -> None:
-        async with PushServiceDouble() as push:
+        async with PushServiceDouble(clock=clock) as push:
             config = gui_config(data_dir, push.origin)
             runtime = Runtime(config, open_store(config), clock=clock)
             await runtime.start()

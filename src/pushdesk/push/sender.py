@@ -3,6 +3,8 @@
 Encryption is pywebpush's (RFC 8291); the VAPID token (RFC 8292) is signed once
 per push-service origin; the request goes over the one shared aiohttp session.
 Every answer a push service can give is classified here and nowhere else.
+An endpoint the guard refuses (an internal address, not a push service) is
+never posted to: it fails for good, like a push service's final no.
 """
 
 import asyncio
@@ -27,6 +29,7 @@ from pushdesk.domain import (
 )
 from pushdesk.log import PUSH
 from pushdesk.push.encryption import encrypt, encrypt_many
+from pushdesk.push.guard import EndpointGuard, InternalAddress
 from pushdesk.push.vapid import VapidKeys, VapidSigner
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -46,10 +49,17 @@ class PushSender:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         executor: Executor | None = None,
+        guard: EndpointGuard | None = None,
     ) -> None:
         """``executor`` (a process pool) takes the encryption off the event
-        loop's thread and onto another core; without it, it runs inline."""
+        loop's thread and onto another core; without it, it runs inline.
+
+        ``guard`` checks each endpoint before it is posted to; the session's
+        connector should resolve through its GuardedResolver. None checks
+        nothing: only for tests that talk to a local double.
+        """
         self._executor = executor
+        self._guard = guard
         self._signer = VapidSigner(keys, subject, clock)
         self._session = session
         self._clock = clock
@@ -111,6 +121,10 @@ class PushSender:
         """Post an encrypted body (or report the error text encryption gave)."""
         if isinstance(body, str):
             return _unencryptable(subscription, body)
+        if self._guard is not None:
+            refusal = self._guard.refusal(subscription.endpoint)
+            if refusal is not None:
+                return _refused(subscription, refusal)
 
         headers = {
             "Authorization": self._signer.authorization(subscription.origin),
@@ -123,12 +137,21 @@ class PushSender:
             headers["Topic"] = topic
 
         try:
+            # A redirect could lead anywhere, IP literals included, which the
+            # resolver never sees; push services do not redirect (RFC 8030).
             async with self._session.post(
-                subscription.endpoint, data=body, headers=headers, timeout=self._timeout
+                subscription.endpoint,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             ) as response:
                 await response.read()
                 return self._classify(subscription, response)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            internal = _internal_address(exc)
+            if internal is not None:
+                return _refused(subscription, str(internal))
             reason = _describe(exc).replace(
                 subscription.endpoint, subscription.short_endpoint
             )
@@ -173,6 +196,21 @@ def retry_after(value: str | None, now: datetime) -> float | None:
 def _unencryptable(subscription: Subscription, error: str) -> Outcome:
     PUSH.warning("unable to encrypt for %s: %s", subscription.short_endpoint, error)
     return Failed(None, error)
+
+
+def _refused(subscription: Subscription, reason: str) -> Outcome:
+    PUSH.warning("not pushing to %s: %s", subscription.short_endpoint, reason)
+    return Failed(None, reason)
+
+
+def _internal_address(exc: BaseException) -> InternalAddress | None:
+    """The guard's refusal behind a failed connection, if that is what it was."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, InternalAddress):
+            return cause
+        cause = cause.__cause__
+    return None
 
 
 def _describe(exc: BaseException) -> str:

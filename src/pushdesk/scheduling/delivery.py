@@ -29,6 +29,7 @@ from pushdesk.domain import (
     Subscription,
     Urgency,
 )
+from pushdesk.errors import StorageError
 from pushdesk.events import (
     Alert,
     Event,
@@ -42,6 +43,7 @@ from pushdesk.log import SCHEDULER
 from pushdesk.push.payload import reminder_payload
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.scheduling.alarm import Alarm
+from pushdesk.scheduling.outage import StorageOutage
 from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.services.sending import SendingControl
 from pushdesk.store import Store
@@ -121,6 +123,7 @@ class DeliveryEngine:
         self._dropped: list[int] = []  # claimed sends of reminders cancelled since
         self._cancelled_ids: set[int] = set()
         self._cancel_checked_at = float("-inf")
+        self.outage = StorageOutage(store, hub, clock, "work through the send queue")
 
         # Names this process in its claims, so that a second process on the
         # same data can tell live claims from abandoned ones.
@@ -139,20 +142,49 @@ class DeliveryEngine:
         unsubscribe = self._hub.subscribe(self._wake_on_resume)
         try:
             while not self._alarm.stopping:
-                try:
-                    self._beat(force=True)
-                    self.release_abandoned()
-                    await self.drain()
-                    self.finish_settled()
-                    await self._alarm.sleep(self._seconds_to_next_retry())
-                except Exception:
-                    SCHEDULER.exception(
-                        "unable to work through the send queue; trying again"
-                    )
-                    await self._alarm.sleep(POLL_SECONDS)
+                await self._alarm.sleep(await self.run_once())
         finally:
             unsubscribe()
-        self._store.sends.retire(self.owner)
+        self._leave()
+
+    async def run_once(self) -> float:
+        """One pass over the queue; return the seconds to wait for the next.
+
+        A database that cannot be written leaves its work to the next pass:
+        outcomes not yet written are kept, and sends not yet claimed wait.
+        """
+        try:
+            self._beat(force=True)
+            self.release_abandoned()
+            await self.drain()
+            self.finish_settled()
+            wait = self._seconds_to_next_retry()
+        except StorageError as exc:
+            self.outage.failed(exc)
+            return POLL_SECONDS
+        except Exception:
+            SCHEDULER.exception("unable to work through the send queue; trying again")
+            return POLL_SECONDS
+        self.outage.passed()
+        return wait
+
+    def _leave(self) -> None:
+        """At stop: write the outcomes still kept, then give up the claims."""
+        try:
+            self._settle()
+        except StorageError as exc:
+            # Their sends stay claimed; the next pushdesk to start puts them
+            # back, so they go out twice rather than never.
+            SCHEDULER.error(
+                "unable to record %d push outcomes before stopping (%s); "
+                "those pushes will be sent again",
+                len(self._settled),
+                exc,
+            )
+        try:
+            self._store.sends.retire(self.owner)
+        except StorageError as exc:
+            SCHEDULER.warning("unable to sign off: %s", exc)
 
     def _wake_on_resume(self, event: Event) -> None:
         # A resume in another process is seen at the next poll instead.
@@ -187,11 +219,16 @@ class DeliveryEngine:
         attempts = 0
         loop = asyncio.get_running_loop()
         last_settle = loop.time()
+        # A database that cannot be written stops the claiming, never the
+        # waiting for sends already on the wire: their answers are kept.
+        fault: StorageError | None = None
         while True:
-            self._beat()
-            room = LOOKAHEAD * self._concurrency - self._claimed
-            if room >= max(1, self._concurrency) and self._may_claim():
-                jobs = self._store.sends.claim_ready(self.owner, self._clock(), room)
+            if fault is None:
+                try:
+                    self._beat()
+                    jobs = self._claim()
+                except StorageError as exc:
+                    fault, jobs = exc, []
                 if jobs:
                     self._claimed += len(jobs)
                     chunks.add(asyncio.create_task(self._attempt_chunk(jobs)))
@@ -207,10 +244,22 @@ class DeliveryEngine:
             now = loop.time()
             due = now - last_settle >= SETTLE_INTERVAL_SECONDS
             if len(self._settled) >= SETTLE_BATCH or due:
-                self._settle()
+                try:
+                    self._settle()
+                except StorageError as exc:
+                    fault = exc
                 last_settle = now
         self._settle()
+        if fault is not None:
+            raise fault
         return attempts
+
+    def _claim(self) -> list[SendJob]:
+        """Sends whose time has come, as many as there is room for."""
+        room = LOOKAHEAD * self._concurrency - self._claimed
+        if room < max(1, self._concurrency) or not self._may_claim():
+            return []
+        return self._store.sends.claim_ready(self.owner, self._clock(), room)
 
     def _may_claim(self) -> bool:
         # The pause is read from the database, so another process's counts.
@@ -258,8 +307,12 @@ class DeliveryEngine:
         """
         now = asyncio.get_running_loop().time()
         if now - self._cancel_checked_at >= CANCEL_CHECK_SECONDS:
-            self._cancelled_ids = self._store.reminders.cancelled_ids()
             self._cancel_checked_at = now
+            try:
+                self._cancelled_ids = self._store.reminders.cancelled_ids()
+            except StorageError as exc:
+                # Sending on what was known is better than failing the push.
+                self.outage.failed(exc)
         return reminder_id in self._cancelled_ids
 
     def _payload(self, job: SendJob) -> bytes:
@@ -282,6 +335,11 @@ class DeliveryEngine:
         return Settlement(job, outcome, "rejected")
 
     def _settle(self) -> None:
+        """Write the outcomes kept so far in one transaction, then act on them.
+
+        When the database cannot take them they are kept for the next try:
+        a send whose outcome is never written would go out a second time.
+        """
         if self._dropped:
             dropped, self._dropped = self._dropped, []
             try:
@@ -296,25 +354,42 @@ class DeliveryEngine:
         try:
             self._store.sends.settle(batch, now)
         except Exception:
-            # The database was locked past its timeout (a long import, say):
-            # keep the outcomes and write them on the next round, rather than
-            # leave their sends claimed and send them again later.
             self._settled = batch + self._settled
             raise
+        self._follow_up(batch, now)
 
+    def _follow_up(self, batch: list[Settlement], now: datetime) -> None:
+        """Alerts and finished reminders after a batch was written.
+
+        A database fault here loses nothing: the outcomes are written, and a
+        one-shot left unfinished is closed by ``finish_settled`` next pass.
+        The first fault is raised once every other follow-up was tried.
+        """
         if any(isinstance(s.outcome, Gone) for s in batch):
             self._hub.publish(SubscriptionsChanged())
+        fault: StorageError | None = None
         for settlement in batch:
             subscription = settlement.job.subscription
-            if isinstance(settlement.outcome, CredentialsRefused):
-                self._alert_refused(subscription, settlement.outcome, now)
-            elif isinstance(settlement.outcome, Delivered) and subscription.flag_reason:
-                # Our credentials work there again: the alert has done its job.
-                self._store.alerts.clear(f"credentials:{subscription.origin}")
+            try:
+                if isinstance(settlement.outcome, CredentialsRefused):
+                    self._alert_refused(subscription, settlement.outcome, now)
+                elif (
+                    isinstance(settlement.outcome, Delivered)
+                    and subscription.flag_reason
+                ):
+                    # Our credentials work there again: the alert has done its job.
+                    self._store.alerts.clear(f"credentials:{subscription.origin}")
+            except StorageError as exc:
+                fault = fault or exc
         for reminder, occurrence_at in {
             (s.job.reminder, s.job.occurrence_at) for s in batch
         }:
-            self.finish_if_done(reminder, occurrence_at, now)
+            try:
+                self.finish_if_done(reminder, occurrence_at, now)
+            except StorageError as exc:
+                fault = fault or exc
+        if fault is not None:
+            raise fault
 
     def _alert_refused(
         self, subscription: Subscription, outcome: CredentialsRefused, now: datetime

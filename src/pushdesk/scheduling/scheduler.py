@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
 from pushdesk.domain import Reminder
+from pushdesk.errors import StorageError
 from pushdesk.events import Event, EventHub, ReminderChanged, SendingPaused
 from pushdesk.log import SCHEDULER
 from pushdesk.scheduling.alarm import Alarm
 from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.outage import StorageOutage
 from pushdesk.scheduling.recurrence import (
     Recurrence,
     next_occurrence,
@@ -66,6 +68,7 @@ class Scheduler:
         self.max_lateness = max_lateness
         self._sending = sending or SendingControl(store, hub)
         self._alarm = Alarm()
+        self.outage = StorageOutage(store, hub, clock, "fire due reminders")
 
     def wake(self) -> None:
         """Look again now: something was added or changed in this process."""
@@ -98,16 +101,28 @@ class Scheduler:
         unsubscribe = self._hub.subscribe(self._wake_on_resume)
         try:
             while not self._alarm.stopping:
-                try:
-                    self.fire_due()
-                    await self._alarm.sleep(self._seconds_to_next_due())
-                except Exception:
-                    # One bad round (a locked database, a damaged row) must not
-                    # end scheduling for the rest of the day.
-                    SCHEDULER.exception("unable to fire due reminders; trying again")
-                    await self._alarm.sleep(self._poll_seconds)
+                await self._alarm.sleep(self.run_once())
         finally:
             unsubscribe()
+
+    def run_once(self) -> float:
+        """One pass: fire what is due; return the seconds to wait for the next.
+
+        One bad pass (a database that cannot be written, a damaged row) must
+        not end scheduling for the rest of the day: what was due stays due,
+        and the next pass fires it.
+        """
+        try:
+            self.fire_due()
+            wait = self._seconds_to_next_due()
+        except StorageError as exc:
+            self.outage.failed(exc)
+            return self._poll_seconds
+        except Exception:
+            SCHEDULER.exception("unable to fire due reminders; trying again")
+            return self._poll_seconds
+        self.outage.passed()
+        return wait
 
     def _wake_on_resume(self, event: Event) -> None:
         # A resume in another process is seen at the next poll instead.

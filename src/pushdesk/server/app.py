@@ -5,7 +5,6 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -18,14 +17,15 @@ from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.resources import web_dir
 from pushdesk.server import api
 from pushdesk.server.events import LiveEvents
-from pushdesk.server.limits import RateLimit
+from pushdesk.server.headers import add_security_headers
+from pushdesk.server.limits import (
+    LIMITS,
+    MINUTE,
+    ClientLimits,
+    RateLimit,
+    hold_to_limits,
+)
 from pushdesk.services import Services
-
-# "Send me a test notification": enough to try, too few to annoy.
-TEST_NOTIFICATIONS_PER_MINUTE = 3
-
-# Subscriptions are a few hundred bytes; nothing a page sends is larger.
-MAX_BODY_BYTES = 16 * 1024
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -40,24 +40,39 @@ def create_app(
     web_root: Path | None = None,
     receipts: ReceiptSigner | None = None,
 ) -> web.Application:
+    """The page, its API and live events; limits come from the settings."""
     root = web_root or web_dir()
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[api.json_errors])
+    limits = ClientLimits(services)
+    app = web.Application(
+        client_max_size=limits.body_bytes,
+        # Limits sit inside the JSON errors, which render what escapes them.
+        middlewares=[api.json_errors, hold_to_limits],
+    )
+    add_security_headers(app)
+    app[LIMITS] = limits
     app[api.SERVICES] = services
     app[api.VAPID_PUBLIC_KEY] = vapid_public_key
     app[api.ALLOWED_PUSH_ORIGINS] = allowed_push_origins
     app[api.RECEIPTS] = receipts or ReceiptSigner(services.receipt_secret())
+    # FIXME:web the handler still asks this limiter; hold_to_limits refuses
+    # first, so it never does. Remove it from api.py and here.
     app[api.TEST_LIMIT] = RateLimit(
-        TEST_NOTIFICATIONS_PER_MINUTE, timedelta(minutes=1), services.now
+        lambda: limits.current.tests_per_minute, MINUTE, services.now
     )
 
-    live = LiveEvents(services.hub)
+    live = LiveEvents(services.hub, lambda: limits.websockets_per_address)
     app[LIVE_EVENTS] = live
     app.on_shutdown.append(lambda _app: live.close())
+    app.on_cleanup.append(lambda _app: _close(limits))
 
     api.add_routes(app)
     app.router.add_get("/api/events", live.handle)
     _add_page_routes(app, root)
     return app
+
+
+async def _close(limits: ClientLimits) -> None:
+    limits.close()
 
 
 def _add_page_routes(app: web.Application, root: Path) -> None:

@@ -2,28 +2,54 @@
 
 import asyncio
 import weakref
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType, hdrs, web
+from yarl import URL
 
 from pushdesk.events import Event, EventHub, ReminderSent
 from pushdesk.log import WEB
+from pushdesk.server.limits import refusal
 from pushdesk.store.db import to_db_time
 
 
 class LiveEvents:
-    """Keeps the open sockets and forwards hub events to them as JSON."""
+    """Keeps the open sockets and forwards hub events to them as JSON.
 
-    def __init__(self, hub: EventHub) -> None:
+    ``per_address`` is the most sockets one client address may hold open.
+    """
+
+    def __init__(self, hub: EventHub, per_address: Callable[[], int]) -> None:
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._sends: set[asyncio.Task[None]] = set()
+        self._per_address = per_address
+        self._open_from: Counter[str] = Counter()
         self._unsubscribe = hub.subscribe(self._on_event)
 
     @property
     def connected(self) -> int:
         return len(self._sockets)
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not same_origin(request):
+            WEB.debug("WebSocket from %r refused", request.headers.get(hdrs.ORIGIN))
+            return refusal(403, "Live events are only for pushdesk's own page.")
+        address = request.remote or "?"
+        if self._open_from[address] >= self._per_address():
+            return refusal(429, "Too many pages are open from this address.")
+
+        # Counted before the handshake awaits, so parallel ones cannot all pass.
+        self._open_from[address] += 1
+        try:
+            return await self._listen(request)
+        finally:
+            self._open_from[address] -= 1
+            if not self._open_from[address]:
+                del self._open_from[address]
+
+    async def _listen(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(heartbeat=30)
         await socket.prepare(request)
         self._sockets.add(socket)
@@ -50,6 +76,32 @@ class LiveEvents:
             task = asyncio.get_running_loop().create_task(_send(socket, message))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
+
+
+def same_origin(request: web.Request) -> bool:
+    """Whether the page that opened this socket was served from the address
+    the request was sent to (scheme, host and port of its Host header).
+
+    Browsers always send Origin with a WebSocket, so this is what stops another
+    site's page from listening in. A request without Origin is not from a
+    browser page, and such a client could send any Origin it liked: it is let
+    through. An https page in front of a plain-HTTP pushdesk (a TLS proxy) is
+    accepted too: its Host is then read as https.
+    """
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
+        return True
+    try:
+        page = URL(origin)
+        addressed = URL(f"{page.scheme}://{request.host}")
+        return (
+            page.scheme in (request.scheme, "https")
+            and page == page.origin()  # nothing but scheme, host and port
+            and (page.host, page.port) == (addressed.host, addressed.port)
+        )
+    except ValueError:
+        # "null" (a sandboxed or file: page) and malformed values alike.
+        return False
 
 
 def _message(event: Event) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 
 from pushdesk.resources import web_dir
+from pushdesk.server.headers import add_security_headers
 from pushdesk.server.tls import LocalCA
 
 # Host header values we are willing to echo back in links and redirects.
@@ -35,6 +36,7 @@ def create_onboarding_app(
     root = web_root or web_dir()
     page = Template((root / "onboarding.html").read_text(encoding="utf-8"))
     app = web.Application(client_max_size=1024)
+    add_security_headers(app)
 
     def https_url(request: web.Request) -> str:
         """The same host the phone used, on the HTTPS port."""

@@ -222,8 +222,8 @@ class ReminderService:
         return self._store.receipts.reach()
 
     def record_receipt(self, reminder_id: int, device: int, kind: str) -> None:
-        self._store.receipts.record(reminder_id, device, kind, self._clock())
-        self._hub.publish(ReminderChanged(reminder_id))
+        if self._store.receipts.record(reminder_id, device, kind, self._clock()):
+            self._hub.publish(ReminderChanged(reminder_id))
 
     def get(self, reminder_id: int) -> Reminder:
         return self._store.reminders.get(reminder_id)

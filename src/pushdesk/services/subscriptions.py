@@ -12,8 +12,8 @@ from pushdesk.devices import (
     RECENT_FAILURES_DAYS,
     DeviceQuery,
     DeviceRow,
+    Staleness,
     describe,
-    stale_before,
 )
 from pushdesk.domain import (
     Reminder,
@@ -24,9 +24,10 @@ from pushdesk.domain import (
     Target,
     Urgency,
 )
-from pushdesk.errors import InvalidInput, NotFound
+from pushdesk.errors import InvalidInput, NotFound, PushdeskError
 from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
 from pushdesk.log import UI, WEB
+from pushdesk.services.settings import SettingsService
 from pushdesk.store import Store
 from pushdesk.transfer import ImportReport, check_item, export_document, read_items
 from pushdesk.validation import MAX_LABEL_LENGTH, is_text, parse_groups
@@ -36,6 +37,10 @@ TEST_MESSAGE = "This is a test notification. If you can read it, reminders reach
 
 # A test is about now: one that arrives hours later only confuses.
 TEST_TTL_SECONDS = 60 * 60
+
+
+class DeviceLimitReached(PushdeskError):
+    """One client address already has as many devices as the settings allow."""
 
 
 class SubscriptionService:
@@ -54,6 +59,8 @@ class SubscriptionService:
         """
         with self._store.transaction():
             old = self._owned(replaces) if replaces else None
+            if old is None:
+                self._check_room_for(subscription)
             if old is not None and subscription.label is None:
                 subscription = replace(subscription, label=old.label or "")
             groups = old.groups if old is not None else None
@@ -67,6 +74,24 @@ class SubscriptionService:
             WEB.info("new subscription %s", stored.short_endpoint)
         self._hub.publish(SubscriptionsChanged())
         return stored, created
+
+    def _check_room_for(self, subscription: SubscriptionInput) -> None:
+        """DeviceLimitReached when a new endpoint would put its client address
+        over the limit; a device posting again always has room."""
+        address = subscription.client_address
+        known = self._store.subscriptions.find(subscription.endpoint)
+        if address is None or known is not None:
+            return
+
+        settings = SettingsService(self._store, self._hub).current()
+        allowed = settings.subscriptions_per_address
+        if self._store.subscriptions.count_from(address) < allowed:
+            return
+        WEB.info("new subscription refused: %s has %d devices", address, allowed)
+        raise DeviceLimitReached(
+            f"This network address already has {allowed} devices subscribed; "
+            "whoever runs pushdesk can remove unused ones."
+        )
 
     def owned(self, proof: Replacement) -> Subscription | None:
         """The device at ``proof.endpoint``, if ``proof.auth`` is its secret."""
@@ -100,19 +125,29 @@ class SubscriptionService:
         if query is None:
             return self._store.subscriptions.count()
         return self._store.subscriptions.listing_count(
-            query, stale_before(self._clock())
+            query, self.staleness().quiet_before(self._clock())
         )
 
     def page(self, query: DeviceQuery, offset: int, limit: int) -> list[DeviceRow]:
         """Devices ``offset`` to ``offset + limit`` of the listing, described."""
         now = self._clock()
+        staleness = self.staleness()
         found = self._store.subscriptions.listing(
-            query, stale_before(now), offset, limit
+            query, staleness.quiet_before(now), offset, limit
         )
+        ids = [s.id for s in found]
         failures = self._store.subscriptions.recent_failures(
-            [s.id for s in found], now - timedelta(days=RECENT_FAILURES_DAYS)
+            ids, now - timedelta(days=RECENT_FAILURES_DAYS)
         )
-        return [describe(s, now, failures.get(s.id, 0)) for s in found]
+        warned = self._store.subscriptions.warned_at(ids)
+        return [
+            describe(s, now, failures.get(s.id, 0), staleness, warned.get(s.id))
+            for s in found
+        ]
+
+    def staleness(self) -> Staleness:
+        """When devices count as quiet and are removed, as the settings say."""
+        return Staleness.of(SettingsService(self._store, self._hub).current())
 
     def get(self, subscription_id: int) -> Subscription:
         found = self._store.subscriptions.get(subscription_id)

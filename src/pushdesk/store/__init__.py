@@ -29,8 +29,10 @@ class Store:
     receipts: ReceiptStore
 
     @classmethod
-    def open(cls, path: Path) -> "Store":
-        db = open_database(path)
+    def open(cls, path: Path, *, busy_timeout: float | None = None) -> "Store":
+        """Open the database; ``busy_timeout`` is how many seconds a write
+        waits for another process's (default: BUSY_TIMEOUT_SECONDS)."""
+        db = open_database(path, busy_timeout)
         sends = SendStore(db)
         return cls(
             db=db,

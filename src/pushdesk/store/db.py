@@ -1,18 +1,88 @@
 """The SQLite file: opening it, its pragmas and its versioned migrations."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from pushdesk.errors import StartupError
+from pushdesk.errors import StartupError, StorageError, StorageKind
 from pushdesk.log import STORE
 
 migrations = Migrations("pushdesk")
+
+# How long a write waits for another process's (the CLI's) before giving up.
+BUSY_TIMEOUT_SECONDS = 5.0
+
+# SQLite's primary result codes that say something about the file or the disk
+# rather than about pushdesk's SQL.
+_STORAGE_KINDS = {
+    sqlite3.SQLITE_BUSY: StorageKind.BUSY,
+    sqlite3.SQLITE_LOCKED: StorageKind.BUSY,
+    sqlite3.SQLITE_READONLY: StorageKind.READ_ONLY,
+    sqlite3.SQLITE_PERM: StorageKind.READ_ONLY,
+    sqlite3.SQLITE_FULL: StorageKind.FULL,
+    sqlite3.SQLITE_CORRUPT: StorageKind.DAMAGED,
+    sqlite3.SQLITE_NOTADB: StorageKind.DAMAGED,
+    sqlite3.SQLITE_IOERR: StorageKind.DISK,
+    sqlite3.SQLITE_CANTOPEN: StorageKind.DISK,
+}
+
+
+def storage_kind(exc: sqlite3.Error) -> StorageKind | None:
+    """What an SQLite error says about the file, or None for a bug in our SQL."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    return _STORAGE_KINDS.get(code & 0xFF)
+
+
+class StoreConnection(sqlite3.Connection):
+    """A connection on which a busy, read-only, full or damaged file arrives as
+    StorageError, whichever statement met it: the one place they are named.
+
+    FIXME:store an error met while fetching the later rows of a query stays an
+    sqlite3 error; SQLite reports these faults at a statement's first step.
+    """
+
+    path: Path
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            self._raise_if_storage(exc)
+            raise
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            self._raise_if_storage(exc)
+            raise
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(sql_script)
+        except sqlite3.Error as exc:
+            self._raise_if_storage(exc)
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except sqlite3.Error as exc:
+            self._raise_if_storage(exc)
+            raise
+
+    def _raise_if_storage(self, exc: sqlite3.Error) -> None:
+        kind = storage_kind(exc)
+        if kind is not None:
+            raise StorageError(kind, self.path) from exc
 
 
 def to_db_time(moment: datetime) -> str:
@@ -37,7 +107,8 @@ def write(db: sqlite_utils.Database) -> Iterator[None]:
 
     A plain BEGIN reads first and fails at once with "database is locked" when
     another process (the CLI) is writing; BEGIN IMMEDIATE waits for the busy
-    timeout instead. Nested uses become savepoints.
+    timeout instead. Nested uses become savepoints. A file that cannot be
+    written raises StorageError, and the whole transaction is rolled back.
     """
     if db.conn.in_transaction:
         with db.atomic():
@@ -221,30 +292,122 @@ def m005_subscription_origin_and_staleness(db: sqlite_utils.Database) -> None:
     )
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate the database at ``path``."""
+def open_database(
+    path: Path, busy_timeout: float | None = None
+) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    A damaged file, another program's database or one a newer pushdesk wrote
+    is refused with StartupError or StorageError before anything is written
+    to it. ``busy_timeout`` (seconds) defaults to BUSY_TIMEOUT_SECONDS.
+    """
+    timeout = BUSY_TIMEOUT_SECONDS if busy_timeout is None else busy_timeout
     try:
         make_private_dir(path.parent)
         if not path.exists():
             # The file holds every device's push secrets: owner only, and
             # SQLite gives its -wal and -shm files the same mode.
             path.touch(mode=0o600)
-        db = sqlite_utils.Database(path)
+        # The busy timeout makes a write wait for another process's (the
+        # CLI's) instead of failing at once.
+        connection = sqlite3.connect(path, timeout=timeout, factory=StoreConnection)
+    except (sqlite3.Error, OSError) as exc:
+        raise StartupError(f"Cannot open the database {path}: {exc}.") from exc
+    connection.path = path
 
-        # WAL lets the CLI write while the app reads and sends; the busy timeout
-        # makes one wait for the other instead of failing at once.
-        db.execute("PRAGMA busy_timeout = 5000")
+    try:
+        db, pending = _prepare(connection, path)
+    except BaseException:
+        connection.close()
+        raise
+
+    if pending:
+        STORE.info("database %s migrated: %s", path, ", ".join(pending))
+    return db
+
+
+def _prepare(
+    connection: StoreConnection, path: Path
+) -> tuple[sqlite_utils.Database, list[str]]:
+    """Check the file, then bring it to this version; also say which
+    migrations that took."""
+    try:
+        db = sqlite_utils.Database(connection)
+        refuse_damaged(db, path)
+        refuse_unknown(db, path)
+
+        # WAL lets the CLI write while the app reads and sends.
         db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
 
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
-    except (sqlite3.Error, OSError) as exc:
+    except sqlite3.Error as exc:
         raise StartupError(f"Cannot open the database {path}: {exc}.") from exc
+    return db, pending
 
-    if pending:
-        STORE.info("database %s migrated: %s", path, ", ".join(pending))
-    return db
+
+def refuse_damaged(db: sqlite_utils.Database, path: Path) -> None:
+    """StorageError (damaged) unless SQLite finds every page of the file sound.
+
+    Garbage or a truncated file fails at the first read; damage further in is
+    found only by reading it all, which takes a fraction of a second even for
+    hundreds of thousands of rows.
+    """
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        # Damage met while reading the answer's rows, past StoreConnection.
+        if storage_kind(exc) is not StorageKind.DAMAGED:
+            raise
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        # The caller reports the refusal in a sentence; this is for whoever
+        # tries to repair the file.
+        STORE.info("%s failed its check: %s", path, "; ".join(problems[:5]))
+        raise StorageError(StorageKind.DAMAGED, path)
+
+
+def refuse_unknown(db: sqlite_utils.Database, path: Path) -> None:
+    """StartupError for another program's database, or one a newer pushdesk
+    migrated: pushdesk must not write to either."""
+    applied = [m.name for m in migrations.applied(db)]
+    known = known_migrations()
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        which = (
+            f"migration {unknown[0]} is unknown"
+            if len(unknown) == 1
+            else f"migrations {', '.join(unknown)} are unknown"
+        )
+        raise StartupError(
+            f"{path} was written by a newer pushdesk ({which}); run that "
+            "version, or move the file away to start afresh."
+        )
+
+    # The migrations' own table may be all a first start left behind.
+    ours = {"_sqlite_migrations"}
+    tables = [
+        name
+        for name in db.table_names()
+        if not name.startswith("sqlite_") and name not in ours
+    ]
+    if tables and not applied:
+        raise StartupError(
+            f"{path} is not a pushdesk database (it holds tables pushdesk did "
+            "not make); check the data folder, or move the file away."
+        )
+
+
+def known_migrations() -> list[str]:
+    """Every migration this pushdesk has, oldest first."""
+    # Against an empty database all of them are pending: the full list,
+    # through the public API.
+    empty = sqlite_utils.Database(memory=True)
+    try:
+        return [m.name for m in migrations.pending(empty)]
+    finally:
+        empty.close()
 
 
 def make_private_dir(folder: Path) -> None:

@@ -40,14 +40,23 @@ class ReceiptStore:
 
     def record(
         self, reminder_id: int, subscription_id: int, kind: str, now: datetime
-    ) -> None:
-        """Once per reminder, device and kind; a repeat is ignored."""
+    ) -> bool:
+        """Once per reminder, device and kind; a repeat is ignored.
+
+        A receipt can arrive after its device or reminder was removed (a click
+        on an old notification); it is dropped then. True if it was recorded.
+        """
         with write(self._db):
-            self._db.execute(
+            cursor = self._db.execute(
                 "INSERT OR IGNORE INTO receipts "
-                "(reminder_id, subscription_id, kind, at) VALUES (?, ?, ?, ?)",
-                [reminder_id, subscription_id, kind, to_db_time(now)],
+                "(reminder_id, subscription_id, kind, at) "
+                "SELECT ?, ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM reminders WHERE id = ?) AND EXISTS "
+                "(SELECT 1 FROM subscriptions WHERE id = ?)",
+                [reminder_id, subscription_id, kind, to_db_time(now)]
+                + [reminder_id, subscription_id],
             )
+        return cursor.rowcount > 0
 
     def reach(self, reminder_ids: list[int] | None = None) -> dict[int, Reach]:
         """Counts per reminder; for ``reminder_ids`` only, when given (a page)."""

@@ -10,7 +10,7 @@ import sqlite_utils
 from pushdesk.devices import DeviceQuery, DeviceSort, DeviceStatus
 from pushdesk.domain import Subscription, SubscriptionInput, Target
 from pushdesk.errors import InvalidInput
-from pushdesk.store.db import to_db_time, write
+from pushdesk.store.db import from_db_time, to_db_time, write
 from pushdesk.store.rows import subscription_from_row
 
 _SELECT = """
@@ -120,6 +120,14 @@ class SubscriptionStore:
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM subscriptions").fetchone()[0])
+
+    def count_from(self, client_address: str) -> int:
+        """Devices that last subscribed from this address (index m005)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM subscriptions WHERE client_address = ?",
+            [client_address],
+        ).fetchone()
+        return int(row[0])
 
     def listing(
         self, query: DeviceQuery, stale_before: datetime, offset: int, limit: int
@@ -241,6 +249,65 @@ class SubscriptionStore:
                 self._db.execute("DELETE FROM subscriptions WHERE id = ?", [found.id])
         return found
 
+    # --- devices gone quiet (scheduling/hygiene.py) ------------------------------
+
+    def quiet_unwarned(self, seen_before: datetime, limit: int) -> list[int]:
+        """Up to ``limit`` devices last seen before ``seen_before`` and not
+        warned yet, oldest ids first.
+
+        Flagged devices are left to the operator: a push to them is refused.
+        """
+        rows = self._db.execute(
+            "SELECT id FROM subscriptions WHERE last_seen_at < ? "
+            "AND stale_warned_at IS NULL AND flag_reason IS NULL "
+            "ORDER BY id LIMIT ?",
+            [to_db_time(seen_before), limit],
+        )
+        return [row[0] for row in rows.fetchall()]
+
+    def mark_warned(self, ids: Sequence[int], now: datetime) -> int:
+        """Note that these devices were warned at ``now``; how many there were."""
+        with write(self._db):
+            cursor = self._db.execute(
+                "UPDATE subscriptions SET stale_warned_at = ? "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                [to_db_time(now), json.dumps(list(ids))],
+            )
+        return cursor.rowcount
+
+    def warned_at(self, ids: Sequence[int]) -> dict[int, datetime]:
+        """When these devices were warned of going quiet; the others left out."""
+        if not ids:
+            return {}
+        rows = self._db.execute(
+            "SELECT id, stale_warned_at FROM subscriptions "
+            "WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND stale_warned_at IS NOT NULL",
+            [json.dumps(list(ids))],
+        )
+        return {row[0]: from_db_time(row[1]) for row in rows.fetchall()}
+
+    def remove_warned(self, warned_before: datetime, limit: int) -> list[Subscription]:
+        """Delete up to ``limit`` devices warned before ``warned_before`` and
+        not seen since (flagged ones aside); return them. Their deliveries stay."""
+        with write(self._db):
+            rows = self._db.execute(
+                "SELECT id FROM subscriptions WHERE stale_warned_at < ? "
+                "AND last_seen_at <= stale_warned_at AND flag_reason IS NULL "
+                "ORDER BY id LIMIT ?",
+                [to_db_time(warned_before), limit],
+            )
+            ids = json.dumps([row[0] for row in rows.fetchall()])
+            found = self._select(
+                "WHERE subscriptions.id IN (SELECT value FROM json_each(?))", [ids]
+            )
+            self._db.execute(
+                "DELETE FROM subscriptions "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                [ids],
+            )
+        return found
+
     def _select(self, where: str, values: list[Any]) -> list[Subscription]:
         cursor = self._db.execute(
             f"{_SELECT} {where} GROUP BY subscriptions.id ORDER BY subscriptions.id",
@@ -272,15 +339,19 @@ def _filter(query: DeviceQuery, stale_before: datetime) -> tuple[str, list[Any]]
         )
         values.append(query.group)
 
-    # The same rules as pushdesk.devices.status_of: flagged comes first.
+    # The same rules as pushdesk.devices.status_of: flagged comes first, then
+    # warned (of going quiet), then last seen.
     cutoff = to_db_time(stale_before)
+    unwarned = "flag_reason IS NULL AND stale_warned_at IS NULL"
     if query.status == DeviceStatus.FLAGGED:
         conditions.append("flag_reason IS NOT NULL")
+    elif query.status == DeviceStatus.WARNED:
+        conditions.append("flag_reason IS NULL AND stale_warned_at IS NOT NULL")
     elif query.status == DeviceStatus.EXPIRED:
-        conditions.append("flag_reason IS NULL AND last_seen_at < ?")
+        conditions.append(f"{unwarned} AND last_seen_at < ?")
         values.append(cutoff)
     elif query.status == DeviceStatus.ACTIVE:
-        conditions.append("flag_reason IS NULL AND last_seen_at >= ?")
+        conditions.append(f"{unwarned} AND last_seen_at >= ?")
         values.append(cutoff)
 
     if not conditions:

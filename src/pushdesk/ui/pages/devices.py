@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from pushdesk.devices import (
     RECENT_FAILURES_DAYS,
-    STALE_AFTER_DAYS,
     DeviceQuery,
     DeviceRow,
     DeviceSort,
@@ -41,12 +40,14 @@ STATUS_COLOURS = {
     DeviceStatus.ACTIVE: QColor("#2e7d32"),
     DeviceStatus.FLAGGED: QColor("#c62828"),
     DeviceStatus.EXPIRED: QColor("#757575"),
+    DeviceStatus.WARNED: QColor("#e65100"),
 }
 
 STATUS_ICONS = {
     DeviceStatus.ACTIVE: QStyle.StandardPixmap.SP_DialogApplyButton,
     DeviceStatus.FLAGGED: QStyle.StandardPixmap.SP_MessageBoxCritical,
     DeviceStatus.EXPIRED: QStyle.StandardPixmap.SP_MessageBoxWarning,
+    DeviceStatus.WARNED: QStyle.StandardPixmap.SP_TrashIcon,
 }
 
 STATUS_FILTERS = (
@@ -54,27 +55,43 @@ STATUS_FILTERS = (
     ("Active", DeviceStatus.ACTIVE),
     ("Flagged", DeviceStatus.FLAGGED),
     ("Expired", DeviceStatus.EXPIRED),
+    ("Warned of removal", DeviceStatus.WARNED),
 )
 
 DEFAULT_SORT = DeviceQuery(sort=DeviceSort.CREATED, descending=True)
 
-COLUMN_WIDTHS = (180, 230, 150, 130, 130, 100, 110)
+COLUMN_WIDTHS = (180, 230, 150, 130, 130, 200, 110)
 UNNAMED = "(unnamed device)"
 
 
-def status_tip(device: DeviceRow) -> str:
+def status_text(device: DeviceRow) -> str:
+    if device.status is DeviceStatus.WARNED and device.removal_at is not None:
+        # The day is what matters; the hour is in the tooltip.
+        day = device.removal_at.astimezone().strftime("%Y-%m-%d")
+        return f"Warned — removal on {day}"
+    return device.status.value.capitalize()
+
+
+def status_tip(device: DeviceRow, quiet_days: int) -> str:
+    """Why the device has its status; ``quiet_days`` is the setting in force."""
     subscription = device.subscription
     if device.status is DeviceStatus.FLAGGED:
         return (
             "The push service refused pushdesk's credentials: "
             f"{subscription.flag_reason}"
         )
+    if device.status is DeviceStatus.WARNED:
+        return (
+            f"Not seen for over {quiet_days} days and warned by a push; removed "
+            f"on {local_time(device.removal_at)} unless pushdesk's page is opened "
+            "on it again."
+        )
     if device.status is DeviceStatus.EXPIRED:
         return (
-            f"Not seen for over {STALE_AFTER_DAYS} days; it may have dropped "
-            "its subscription."
+            f"Not seen for over {quiet_days} days; it may have dropped "
+            "its subscription. pushdesk warns it with a push."
         )
-    return f"Seen within the last {STALE_AFTER_DAYS} days."
+    return f"Seen within the last {quiet_days} days."
 
 
 class DevicesModel(PagedTableModel[DeviceRow]):
@@ -97,7 +114,7 @@ class DevicesModel(PagedTableModel[DeviceRow]):
             lambda d: local_time(d.subscription.last_seen_at),
             sort_key="last_seen",
         ),
-        Column[DeviceRow]("Status", lambda d: d.status.value.capitalize()),
+        Column[DeviceRow]("Status", status_text),
         Column[DeviceRow](
             f"Failures ({RECENT_FAILURES_DAYS} d)",
             lambda d: f"{d.recent_failures:,}",
@@ -107,6 +124,7 @@ class DevicesModel(PagedTableModel[DeviceRow]):
 
     def __init__(self, source: "DeviceListing", icons: dict[DeviceStatus, QIcon]):
         super().__init__(source)
+        self._source = source
         self._icons = icons
 
     def decorate(self, item: DeviceRow, column: int, role: int) -> Any:
@@ -127,7 +145,7 @@ class DevicesModel(PagedTableModel[DeviceRow]):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icons[item.status]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return status_tip(item)
+            return status_tip(item, self._source.quiet_days())
         return None
 
 
@@ -146,6 +164,10 @@ class DeviceListing:
 
     def sort_by(self, key: str, descending: bool) -> None:
         self.query = replace(self.query, sort=DeviceSort(key), descending=descending)
+
+    def quiet_days(self) -> int:
+        """After how many days unseen a device counts as quiet, as set now."""
+        return self._devices.staleness().quiet_after.days
 
 
 def _action(
