@@ -245,6 +245,7 @@ class Runtime:
 
     def _push_sender(self, subject: str) -> PushSender:
         assert self._session is not None
+        assert self._guard is not None
         return PushSender(
             self.keys,
             subject,

@@ -27,6 +27,10 @@ class NotFound(PushdeskError):
     """The thing asked for does not exist (any more)."""
 
 
+class DeviceLimitReached(PushdeskError):
+    """One client address already has as many devices as the settings allow."""
+
+
 class StorageKind(Enum):
     """Why the database file could not be used: each has its own advice."""
 

@@ -22,6 +22,7 @@ from pushdesk.domain import (
     Urgency,
 )
 from pushdesk.push.encryption import encrypt
+from pushdesk.push.guard import EndpointGuard
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES, reminder_payload
 from pushdesk.push.sender import PushSender, retry_after
 from pushdesk.push.vapid import VapidKeys, load_or_create
@@ -69,9 +70,12 @@ def clock() -> FakeClock:
 
 
 @pytest_asyncio.fixture
-async def sender(keys: VapidKeys, clock: FakeClock) -> AsyncIterator[PushSender]:
+async def sender(
+    keys: VapidKeys, clock: FakeClock, push_service: PushServiceDouble
+) -> AsyncIterator[PushSender]:
+    guard = EndpointGuard([push_service.origin])
     async with aiohttp.ClientSession() as session:
-        yield PushSender(keys, SUBJECT, session, clock, timeout=5)
+        yield PushSender(keys, SUBJECT, session, clock, guard=guard, timeout=5)
 
 
 async def send(
@@ -111,9 +115,11 @@ async def test_push_arrives_encrypted_signed_and_decryptable(
 
 
 async def test_each_audience_gets_its_own_claims(
-    sender: PushSender, push_service: PushServiceDouble
+    keys: VapidKeys, clock: FakeClock, push_service: PushServiceDouble
 ) -> None:
-    async with PushServiceDouble() as other_service:
+    async with PushServiceDouble() as other_service, aiohttp.ClientSession() as http:
+        guard = EndpointGuard([push_service.origin, other_service.origin])
+        sender = PushSender(keys, SUBJECT, http, clock, guard=guard, timeout=5)
         here = push_service.new_subscription()
         there = other_service.new_subscription()
 

@@ -9,6 +9,7 @@ import pytest_asyncio
 
 from pushdesk.clock import system_clock
 from pushdesk.events import EventHub
+from pushdesk.push.guard import EndpointGuard, GuardedResolver
 from pushdesk.push.sender import PushSender
 from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling.delivery import DeliveryEngine
@@ -22,14 +23,26 @@ from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 @pytest_asyncio.fixture
 async def engine(
-    store: Store, hub: EventHub, clock: FakeClock, tmp_path: Path
+    store: Store,
+    hub: EventHub,
+    clock: FakeClock,
+    tmp_path: Path,
+    push_service: PushServiceDouble,
 ) -> AsyncIterator[DeliveryEngine]:
     keys = load_or_create(tmp_path / "vapid_private.pem")
-    async with aiohttp.ClientSession() as session:
+    # As in the app: every endpoint checked, loopback only for the double.
+    guard = EndpointGuard([push_service.origin])
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard))
+    async with aiohttp.ClientSession(connector=connector) as session:
         # The token's expiry is checked against the push service's real clock,
         # so the sender keeps real time while the scheduler's clock is moved.
         sender = PushSender(
-            keys, "mailto:ops@example.org", session, system_clock, timeout=2
+            keys,
+            "mailto:ops@example.org",
+            session,
+            system_clock,
+            guard=guard,
+            timeout=2,
         )
         retry = RetryPolicy(rng=random.Random(7))
         yield DeliveryEngine(store, sender, hub, clock, retry=retry)

@@ -29,6 +29,7 @@ from pushdesk.config import Config, ServerOptions
 from pushdesk.domain import Outcome, ReminderStatus, Subscription, Urgency
 from pushdesk.errors import PushdeskError, StorageError, StorageKind
 from pushdesk.events import Alert, Event, EventHub
+from pushdesk.push.guard import EndpointGuard
 from pushdesk.push.sender import PushSender
 from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling.delivery import POLL_SECONDS, SILENCE, DeliveryEngine
@@ -417,11 +418,19 @@ class FaultAfterPost:
 
 
 @pytest_asyncio.fixture
-async def sender(tmp_path: Path) -> AsyncIterator[PushSender]:
+async def sender(
+    tmp_path: Path, push_service: PushServiceDouble
+) -> AsyncIterator[PushSender]:
     keys = load_or_create(tmp_path / "vapid_private.pem")
+    guard = EndpointGuard([push_service.origin])
     async with aiohttp.ClientSession() as session:
         yield PushSender(
-            keys, "mailto:ops@example.org", session, system_clock, timeout=2
+            keys,
+            "mailto:ops@example.org",
+            session,
+            system_clock,
+            guard=guard,
+            timeout=2,
         )
 
 

@@ -21,6 +21,7 @@ from pushdesk.domain import (
 from pushdesk.store import Store
 from pushdesk.store.deliveries import DeliveryQuery
 from pushdesk.store.sends import Settlement
+from tests.store.test_delivery_listing import caught_sql
 from tests.support.clock import FakeClock
 from tests.support.keys import AUTH, P256DH
 
@@ -295,6 +296,49 @@ class TestQuietDevices:
         removed = store.subscriptions.remove_warned(clock.now + timedelta(days=1), 3)
         assert [device.id for device in removed] == ids[:3]
         assert [device.id for device in store.subscriptions.all()] == ids[3:]
+
+    def test_the_longest_quiet_and_earliest_warned_go_first(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        first, second = add(store, clock, "first"), add(store, clock, "second")
+        clock.advance(hours=1)
+        store.subscriptions.upsert(
+            SubscriptionInput(first.endpoint, P256DH, AUTH), clock.now
+        )
+        clock.advance(days=1)
+
+        assert store.subscriptions.quiet_unwarned(clock.now, 1) == [second.id]
+        store.subscriptions.mark_warned([first.id], clock.now)
+        store.subscriptions.mark_warned([second.id], clock.now + timedelta(hours=1))
+        later = clock.now + timedelta(days=1)
+        assert [d.id for d in store.subscriptions.remove_warned(later, 1)] == [first.id]
+
+    @pytest.mark.parametrize(
+        ("sql", "index"),
+        [
+            ("quiet_unwarned", "subscriptions_seen"),
+            ("remove_warned", "subscriptions_warned"),
+        ],
+    )
+    def test_hygiene_finds_its_devices_on_an_index(
+        self,
+        store: Store,
+        clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch,
+        sql: str,
+        index: str,
+    ) -> None:
+        find = getattr(store.subscriptions, sql)
+        statements = caught_sql(store, monkeypatch, lambda: find(clock.now, 10))
+        [(statement, values), *_] = [
+            (sql, values) for sql, values in statements if sql.startswith("SELECT id")
+        ]
+
+        plan = store.db.execute("EXPLAIN QUERY PLAN " + statement, values).fetchall()
+
+        details = " | ".join(row[-1] for row in plan)
+        assert f"USING INDEX {index}" in details
+        assert "TEMP B-TREE" not in details  # the order comes from the index
 
 
 class TestRecentFailures:

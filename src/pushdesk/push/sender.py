@@ -47,16 +47,16 @@ class PushSender:
         session: aiohttp.ClientSession,
         clock: Clock,
         *,
+        guard: EndpointGuard,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         executor: Executor | None = None,
-        guard: EndpointGuard | None = None,
     ) -> None:
-        """``executor`` (a process pool) takes the encryption off the event
-        loop's thread and onto another core; without it, it runs inline.
+        """``guard`` checks each endpoint before it is posted to; the session's
+        connector should resolve through its GuardedResolver, so that a name
+        is checked for the addresses it resolves to as well.
 
-        ``guard`` checks each endpoint before it is posted to; the session's
-        connector should resolve through its GuardedResolver. None checks
-        nothing: only for tests that talk to a local double.
+        ``executor`` (a process pool) takes the encryption off the event
+        loop's thread and onto another core; without it, it runs inline.
         """
         self._executor = executor
         self._guard = guard
@@ -121,10 +121,9 @@ class PushSender:
         """Post an encrypted body (or report the error text encryption gave)."""
         if isinstance(body, str):
             return _unencryptable(subscription, body)
-        if self._guard is not None:
-            refusal = self._guard.refusal(subscription.endpoint)
-            if refusal is not None:
-                return _refused(subscription, refusal)
+        refusal = self._guard.refusal(subscription.endpoint)
+        if refusal is not None:
+            return _refused(subscription, refusal)
 
         headers = {
             "Authorization": self._signer.authorization(subscription.origin),

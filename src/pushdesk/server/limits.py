@@ -17,7 +17,6 @@ from aiohttp.typedefs import Handler
 from pushdesk.clock import Clock
 from pushdesk.events import Event, SettingsChanged
 from pushdesk.services import Services
-from pushdesk.services.subscriptions import DeviceLimitReached
 from pushdesk.settings import OperatorSettings
 
 MINUTE = timedelta(minutes=1)
@@ -151,8 +150,8 @@ LIMITS = web.AppKey("client_limits", ClientLimits)
 
 @web.middleware
 async def hold_to_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Rate and body-size limits for every route, and the answer to a client
-    address that has all the devices it may have."""
+    """Rate and body-size limits for every route. (The limit of devices per
+    address is the subscription service's; json_errors answers it.)"""
     limits = request.app[LIMITS]
     if (too_often := limits.refused(request)) is not None:
         return too_often
@@ -171,8 +170,6 @@ async def hold_to_limits(request: web.Request, handler: Handler) -> web.StreamRe
     except web.HTTPRequestEntityTooLarge:
         # A chunked body, which announces no length, ran past the limit.
         return _too_large(most)
-    except DeviceLimitReached as exc:
-        return refusal(403, str(exc))
 
 
 def _too_large(most: int) -> web.Response:

@@ -24,7 +24,7 @@ from pushdesk.domain import (
     Target,
     Urgency,
 )
-from pushdesk.errors import InvalidInput, NotFound, PushdeskError
+from pushdesk.errors import DeviceLimitReached, InvalidInput, NotFound
 from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
 from pushdesk.log import UI, WEB
 from pushdesk.services.settings import SettingsService
@@ -37,10 +37,6 @@ TEST_MESSAGE = "This is a test notification. If you can read it, reminders reach
 
 # A test is about now: one that arrives hours later only confuses.
 TEST_TTL_SECONDS = 60 * 60
-
-
-class DeviceLimitReached(PushdeskError):
-    """One client address already has as many devices as the settings allow."""
 
 
 class SubscriptionService:

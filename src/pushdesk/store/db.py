@@ -292,6 +292,16 @@ def m005_subscription_origin_and_staleness(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_warned_subscriptions_index(db: sqlite_utils.Database) -> None:
+    # Hygiene looks for warned devices every hour; few are, so the index
+    # holds only them.
+    db.execute(
+        "CREATE INDEX subscriptions_warned ON subscriptions (stale_warned_at) "
+        "WHERE stale_warned_at IS NOT NULL"
+    )
+
+
 def open_database(
     path: Path, busy_timeout: float | None = None
 ) -> sqlite_utils.Database:

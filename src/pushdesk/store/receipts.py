@@ -53,8 +53,10 @@ class ReceiptStore:
                 "SELECT ?, ?, ?, ? WHERE EXISTS "
                 "(SELECT 1 FROM reminders WHERE id = ?) AND EXISTS "
                 "(SELECT 1 FROM subscriptions WHERE id = ?)",
-                [reminder_id, subscription_id, kind, to_db_time(now)]
-                + [reminder_id, subscription_id],
+                [
+                    *(reminder_id, subscription_id, kind, to_db_time(now)),
+                    *(reminder_id, subscription_id),
+                ],
             )
         return cursor.rowcount > 0
 

@@ -253,14 +253,14 @@ class SubscriptionStore:
 
     def quiet_unwarned(self, seen_before: datetime, limit: int) -> list[int]:
         """Up to ``limit`` devices last seen before ``seen_before`` and not
-        warned yet, oldest ids first.
+        warned yet, the longest quiet first (along the last-seen index).
 
         Flagged devices are left to the operator: a push to them is refused.
         """
         rows = self._db.execute(
             "SELECT id FROM subscriptions WHERE last_seen_at < ? "
             "AND stale_warned_at IS NULL AND flag_reason IS NULL "
-            "ORDER BY id LIMIT ?",
+            "ORDER BY last_seen_at, id LIMIT ?",
             [to_db_time(seen_before), limit],
         )
         return [row[0] for row in rows.fetchall()]
@@ -289,12 +289,13 @@ class SubscriptionStore:
 
     def remove_warned(self, warned_before: datetime, limit: int) -> list[Subscription]:
         """Delete up to ``limit`` devices warned before ``warned_before`` and
-        not seen since (flagged ones aside); return them. Their deliveries stay."""
+        not seen since (flagged ones aside), the earliest warned first; return
+        them. Their deliveries stay."""
         with write(self._db):
             rows = self._db.execute(
                 "SELECT id FROM subscriptions WHERE stale_warned_at < ? "
                 "AND last_seen_at <= stale_warned_at AND flag_reason IS NULL "
-                "ORDER BY id LIMIT ?",
+                "ORDER BY stale_warned_at, id LIMIT ?",
                 [to_db_time(warned_before), limit],
             )
             ids = json.dumps([row[0] for row in rows.fetchall()])
