@@ -21,17 +21,18 @@ from tests.support.clock import FakeClock
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 
+@pytest.fixture
+def guard(push_service: PushServiceDouble) -> EndpointGuard:
+    """As in the app every endpoint is checked; loopback is allowed only for
+    the push-service double."""
+    return EndpointGuard([push_service.origin])
+
+
 @pytest_asyncio.fixture
 async def engine(
-    store: Store,
-    hub: EventHub,
-    clock: FakeClock,
-    tmp_path: Path,
-    push_service: PushServiceDouble,
+    store: Store, hub: EventHub, clock: FakeClock, tmp_path: Path, guard: EndpointGuard
 ) -> AsyncIterator[DeliveryEngine]:
     keys = load_or_create(tmp_path / "vapid_private.pem")
-    # As in the app: every endpoint checked, loopback only for the double.
-    guard = EndpointGuard([push_service.origin])
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard))
     async with aiohttp.ClientSession(connector=connector) as session:
         # The token's expiry is checked against the push service's real clock,

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from pushdesk.domain import ReminderStatus, Target, Urgency
 from pushdesk.events import Alert, EventHub
+from pushdesk.push.guard import EndpointGuard
 from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
@@ -193,6 +194,17 @@ async def test_a_push_service_that_never_answers_times_out_and_others_go_on(
     assert took < 5  # the sender's timeout in these tests is 2 s
     attempts = {d.outcome: d.error for d in store.deliveries.for_reminder(reminder.id)}
     assert attempts == {"delivered": None, "retry": "timed out"}
+
+
+@pytest.fixture
+def guard(
+    push_service: PushServiceDouble, request: pytest.FixtureRequest
+) -> EndpointGuard:
+    """The double's origin, and the silent server's for the tests that use it."""
+    origins = [push_service.origin]
+    if "silent_origin" in request.fixturenames:
+        origins.append(request.getfixturevalue("silent_origin"))
+    return EndpointGuard(origins)
 
 
 @pytest_asyncio.fixture

@@ -713,19 +713,19 @@ def test_a_first_start_that_stopped_before_its_first_migration_is_finished(
 def test_an_older_database_is_migrated(db_path: Path) -> None:
     Store.open(db_path).close()
     with sqlite3.connect(db_path) as connection:
+        # Back to how the previous version left it.
         connection.execute(
             "DELETE FROM _sqlite_migrations WHERE name = "
-            "'m005_subscription_origin_and_staleness'"
+            "'m006_warned_subscriptions_index'"
         )
-        connection.execute("DROP INDEX subscriptions_client")
-        connection.execute("ALTER TABLE subscriptions DROP COLUMN stale_warned_at")
-        connection.execute("ALTER TABLE subscriptions DROP COLUMN client_address")
+        connection.execute("DROP INDEX subscriptions_warned")
     connection.close()
 
     store = Store.open(db_path)
 
-    assert "client_address" in store.db["subscriptions"].columns_dict
+    indexes = [i.name for i in store.db["subscriptions"].indexes]
     store.close()
+    assert "subscriptions_warned" in indexes
 
 
 # -- a certificate pushdesk cannot use ---------------------------------------
