@@ -26,7 +26,7 @@ from pushdesk.config import (
 )
 from pushdesk.domain import DEFAULT_TTL_SECONDS, Urgency
 from pushdesk.errors import InvalidInput, StartupError
-from pushdesk.validation import check_vapid_subject
+from pushdesk.validation import LABEL_LENGTH_CAP, check_vapid_subject
 
 # FIXME:settings the scheduler, the delivery engine and the reminder service
 # keep their own copies of these (importing them here would be circular);
@@ -51,6 +51,7 @@ DEFAULT_SUBSCRIPTIONS_PER_ADDRESS = 20
 DEFAULT_SUBSCRIBES_PER_MINUTE = 30
 DEFAULT_TESTS_PER_MINUTE = 3
 DEFAULT_WEBSOCKETS_PER_ADDRESS = 10
+DEFAULT_MAX_LABEL_LENGTH = 100
 
 T = TypeVar("T")
 
@@ -87,6 +88,7 @@ class OperatorSettings:
     subscribes_per_minute: int = DEFAULT_SUBSCRIBES_PER_MINUTE
     tests_per_minute: int = DEFAULT_TESTS_PER_MINUTE
     websockets_per_address: int = DEFAULT_WEBSOCKETS_PER_ADDRESS
+    max_label_length: int = DEFAULT_MAX_LABEL_LENGTH
 
     @property
     def main_port(self) -> int:
@@ -439,6 +441,15 @@ CATALOGUE: tuple[Setting[Any], ...] = (
         str,
         read_limit(1, 1000),
         check_limit(1, 1000, "Open pages per network address"),
+    ),
+    Setting[int](
+        "max_label_length",
+        "max_label_length",
+        "Longest device name (characters)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(10, LABEL_LENGTH_CAP),
+        check_limit(10, LABEL_LENGTH_CAP, "The longest device name"),
     ),
 )
 

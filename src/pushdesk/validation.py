@@ -22,7 +22,10 @@ from pushdesk.domain import SubscriptionInput
 from pushdesk.errors import InvalidInput
 from pushdesk.push.push_services import is_push_service_host
 
-MAX_LABEL_LENGTH = 100
+# No device name is longer, whatever the settings say; the operator's own
+# limit (settings.max_label_length, at most this) is held by the
+# subscription service.
+LABEL_LENGTH_CAP = 1000
 MAX_ENDPOINT_LENGTH = 2048
 MAX_URL_LENGTH = 2048
 
@@ -160,7 +163,7 @@ def _encode_key(raw: bytes) -> str:
 
 
 def device_label(value: str) -> str:
-    """A device's name: printable, spaces collapsed, at most MAX_LABEL_LENGTH.
+    """A device's name: printable, spaces collapsed, at most LABEL_LENGTH_CAP.
 
     "" is allowed (it clears the name).
     """
@@ -171,8 +174,8 @@ def device_label(value: str) -> str:
     if any(_hidden(char) for char in value):
         raise ValueError("may hold only printable text.")
     label = " ".join(value.split())
-    if len(label) > MAX_LABEL_LENGTH:
-        raise ValueError(f"is longer than {MAX_LABEL_LENGTH} characters.")
+    if len(label) > LABEL_LENGTH_CAP:
+        raise ValueError(f"is longer than {LABEL_LENGTH_CAP} characters.")
     return label
 
 

@@ -3,6 +3,7 @@ body size and open pages, each a setting."""
 
 import asyncio
 import io
+import json
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -14,11 +15,13 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from pushdesk import settings as catalogue
+from pushdesk.errors import InvalidInput
 from pushdesk.server.app import LIVE_EVENTS, create_app
 from pushdesk.server.events import same_origin
 from pushdesk.services import Services
 from pushdesk.settings import OperatorSettings, from_texts, problems
 from pushdesk.store import Store
+from pushdesk.validation import parse_subscription
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 
@@ -346,6 +349,56 @@ async def until_open(client: Client, count: int) -> None:
     raise AssertionError(f"{live.connected} sockets open, not {count}")
 
 
+# --- the length of a device's name ------------------------------------------------
+
+
+class TestLabelLength:
+    async def test_a_name_longer_than_the_setting_is_a_400_naming_the_label(
+        self, client: Client, services: Services, push_service: PushServiceDouble
+    ) -> None:
+        save_limits(services, max_label_length=20)
+        body = device(push_service, "long") | {"label": "x" * 21}
+
+        response = await client.post("/api/subscriptions", json=body)
+
+        assert response.status == 400
+        assert await response.json() == {
+            "error": "The name is longer than 20 characters.",
+            "field": "label",
+        }
+        assert services.subscriptions.all() == []
+
+    async def test_a_name_as_long_as_the_setting_is_kept(
+        self, client: Client, services: Services, push_service: PushServiceDouble
+    ) -> None:
+        save_limits(services, max_label_length=20)
+        body = device(push_service, "fits") | {"label": "y" * 20}
+
+        response = await client.post("/api/subscriptions", json=body)
+
+        assert response.status == 201
+        assert [d.label for d in services.subscriptions.all()] == ["y" * 20]
+
+    def test_renaming_and_importing_keep_the_same_limit(
+        self, services: Services, push_service: PushServiceDouble
+    ) -> None:
+        save_limits(services, max_label_length=10)
+        [stored] = [
+            services.subscriptions.register(
+                parse_subscription(device(push_service, "a"))
+            )[0]
+        ]
+        too_long = device(push_service, "b") | {"label": "z" * 11}
+
+        with pytest.raises(InvalidInput, match="longer than 10") as refused:
+            services.subscriptions.rename(stored.id, "z" * 11)
+        report = services.subscriptions.import_text(json.dumps([too_long]), [])
+
+        assert refused.value.field == "label"
+        assert report.rejected == [("item 1", "The name is longer than 10 characters.")]
+        assert len(services.subscriptions.all()) == 1
+
+
 class TestWebSockets:
     async def test_pages_beyond_the_limit_per_address_are_refused_with_429(
         self, client: Client, services: Services
@@ -468,6 +521,8 @@ VALID = OperatorSettings(vapid_subject=SUBJECT)
         ("subscribes_per_minute", 10_001, "from 1 to 10000"),
         ("tests_per_minute", 601, "from 1 to 600, not 601"),
         ("websockets_per_address", -1, "Open pages per network address"),
+        ("max_label_length", 9, "The longest device name"),
+        ("max_label_length", 1001, "The longest device name"),
     ],
 )
 def test_a_limit_out_of_range_is_refused_with_its_reason(
@@ -489,7 +544,8 @@ def test_the_limits_default_to_the_documented_values() -> None:
         defaults.subscribes_per_minute,
         defaults.tests_per_minute,
         defaults.websockets_per_address,
-    ) == (16, 20, 30, 3, 10)
+        defaults.max_label_length,
+    ) == (16, 20, 30, 3, 10, 100)
     assert problems(replace(VALID, max_body_kb=4, websockets_per_address=1000)) == {}
 
 

@@ -28,9 +28,10 @@ from pushdesk.errors import DeviceLimitReached, InvalidInput, NotFound
 from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
 from pushdesk.log import UI, WEB
 from pushdesk.services.settings import SettingsService
+from pushdesk.settings import OperatorSettings
 from pushdesk.store import Store
 from pushdesk.transfer import ImportReport, check_item, export_document, read_items
-from pushdesk.validation import MAX_LABEL_LENGTH, is_text, parse_groups
+from pushdesk.validation import is_text, parse_groups
 
 TEST_TITLE = "pushdesk test"
 TEST_MESSAGE = "This is a test notification. If you can read it, reminders reach you."
@@ -53,6 +54,8 @@ class SubscriptionService:
         The old row is taken over (name and groups kept, row deleted) only when
         its auth secret matches: knowing an endpoint alone proves nothing.
         """
+        if subscription.label:
+            _check_length(subscription.label, self._settings().max_label_length)
         with self._store.transaction():
             old = self._owned(replaces) if replaces else None
             if old is None:
@@ -79,8 +82,7 @@ class SubscriptionService:
         if address is None or known is not None:
             return
 
-        settings = SettingsService(self._store, self._hub).current()
-        allowed = settings.subscriptions_per_address
+        allowed = self._settings().subscriptions_per_address
         if self._store.subscriptions.count_from(address) < allowed:
             return
         WEB.info("new subscription refused: %s has %d devices", address, allowed)
@@ -88,6 +90,9 @@ class SubscriptionService:
             f"This network address already has {allowed} devices subscribed; "
             "whoever runs pushdesk can remove unused ones."
         )
+
+    def _settings(self) -> OperatorSettings:
+        return SettingsService(self._store, self._hub).current()
 
     def owned(self, proof: Replacement) -> Subscription | None:
         """The device at ``proof.endpoint``, if ``proof.auth`` is its secret."""
@@ -153,7 +158,7 @@ class SubscriptionService:
 
     def rename(self, subscription_id: int, label: str) -> Subscription:
         """Name a device, by the rule for names a page posts; empty is refused."""
-        label = _check_label(label)
+        label = _check_label(label, self._settings().max_label_length)
         if not self._store.subscriptions.rename(subscription_id, label):
             raise NotFound(f"There is no device {subscription_id}; it may be gone.")
         UI.info("device %d renamed", subscription_id)
@@ -217,10 +222,12 @@ class SubscriptionService:
         """Add or update every valid item; report the others with the reason."""
         report = ImportReport()
         now = self._clock()
+        longest = self._settings().max_label_length
         with self._store.transaction():
             for item in read_items(text):
                 try:
                     subscription, groups = check_item(item, allowed_origins)
+                    _check_length(subscription.label or "", longest)
                 except InvalidInput as exc:
                     report.rejected.append((item.where, str(exc)))
                     continue
@@ -237,15 +244,18 @@ class SubscriptionService:
         return [export_document(s) for s in self._store.subscriptions.all()]
 
 
-def _check_label(label: str) -> str:
-    """Printable text of at most MAX_LABEL_LENGTH, spaces collapsed."""
+def _check_label(label: str, longest: int) -> str:
+    """Printable text of at most ``longest`` characters, spaces collapsed."""
     if not is_text(label, allow=""):
         raise InvalidInput("The name may hold only printable text.", "label")
     label = " ".join(label.split())
     if not label:
         raise InvalidInput("The name is empty.", "label")
-    if len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInput(
-            f"The name is longer than {MAX_LABEL_LENGTH} characters.", "label"
-        )
+    return _check_length(label, longest)
+
+
+def _check_length(label: str, longest: int) -> str:
+    """The operator's limit (a setting) on the length of device names."""
+    if len(label) > longest:
+        raise InvalidInput(f"The name is longer than {longest} characters.", "label")
     return label
