@@ -35,6 +35,7 @@ from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.store.sends import Settlement
 from pushdesk.ui.desktop import application, server_status
+from pushdesk.ui.dialogs.settings import Section
 from pushdesk.ui.main_window import MainWindow
 
 PHONES = (
@@ -95,6 +96,16 @@ def fill(services: Services, store: Store) -> None:
         )
         store.subscriptions.set_groups(stored.id, groups)
         ids.append(stored.id)
+
+    # Two devices gone quiet, warned by pushdesk's hygiene some days ago.
+    tablet = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    for number, (label, quiet, warned) in enumerate(
+        [("Old tablet", 63, 3), ("Reception kiosk", 70, 10)], start=90
+    ):
+        stored, _ = store.subscriptions.upsert(
+            device(label, tablet, number), now - timedelta(days=quiet)
+        )
+        store.subscriptions.mark_warned([stored.id], now - timedelta(days=warned))
 
     went_out = [
         ("Kitchen", "Coffee machine descaled", [Delivered(201)] * 4),
@@ -196,6 +207,9 @@ async def shoot(runtime: Runtime, folder: Path) -> None:
     settings = window.open_settings()
     await asyncio.sleep(0.5)
     settings.grab().save(str(folder / "dialog-settings.png"))
+    settings.show_section(Section.DEVICES)
+    await asyncio.sleep(0.3)
+    settings.grab().save(str(folder / "dialog-settings-devices.png"))
     settings.reject()
 
     window.quit()

@@ -228,3 +228,65 @@ def test_tls_modes_round_trip(qtbot: QtBot, services: Services) -> None:
 
     assert dialog.plain_radio.isChecked()
     assert dialog.tls_mode() is TlsMode.PLAIN_HTTP
+
+
+def test_the_devices_tab_shows_and_saves_hygiene_and_limits(
+    qtbot: QtBot, services: Services
+) -> None:
+    services.settings.save(replace(SAVED, stale_after_days=30, tests_per_minute=5))
+    dialog = SettingsDialog(services.settings, section=Section.DEVICES)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    spins = dialog.number_spins
+    assert dialog.tabs.currentWidget() is dialog.pages[Section.DEVICES]
+    assert (spins["stale_after_days"].value(), spins["tests_per_minute"].value()) == (
+        30,
+        5,
+    )
+
+    spins["remove_after_warning_days"].setValue(7)
+    spins["max_label_length"].setValue(40)
+    spins["websockets_per_address"].setValue(3)
+    dialog.ok_button.click()
+
+    saved = services.settings.current()
+    assert (
+        saved.stale_after_days,
+        saved.remove_after_warning_days,
+        saved.max_label_length,
+        saved.websockets_per_address,
+        saved.tests_per_minute,
+    ) == (30, 7, 40, 3, 5)
+    assert dialog.notice_box is None  # all of them apply at once
+
+
+def test_a_limit_out_of_range_is_explained_and_blocks_saving(
+    qtbot: QtBot, dialog: SettingsDialog, services: Services
+) -> None:
+    dialog.number_spins["subscriptions_per_address"].setValue(0)
+
+    message = shown(dialog.messages["subscriptions_per_address"])
+    assert "from 1 to 10000, not 0" in message
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.tabs.tabText(dialog.tabs.indexOf(dialog.pages[Section.DEVICES])) == (
+        "Devices and limits ⚠"
+    )
+
+
+def test_saving_one_tab_keeps_every_other_setting(
+    qtbot: QtBot, services: Services
+) -> None:
+    # Saved behind the dialog's back, as by the CLI, before it opened.
+    everything = replace(
+        SAVED, stale_after_days=9, max_body_kb=64, subscribes_per_minute=7
+    )
+    services.settings.save(everything)
+    dialog = SettingsDialog(services.settings)
+    qtbot.addWidget(dialog)
+
+    retype(qtbot, dialog.ttl_edit, "2h")
+    dialog.ok_button.click()
+
+    assert services.settings.current() == replace(
+        everything, default_ttl=timedelta(hours=2)
+    )

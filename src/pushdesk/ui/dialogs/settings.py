@@ -1,6 +1,7 @@
 """The Settings dialog: every operator setting, checked as you type, saved
 with the data through the settings service."""
 
+from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
@@ -43,13 +44,45 @@ class Section(Enum):
     SERVER = "Server"
     SENDING = "Sending"
     REMINDERS = "Reminders and start-up"
+    DEVICES = "Devices and limits"
 
 
 SECTION_FIELDS = {
     Section.SERVER: ("host", "port", "http_port", "tls", "cert", "key"),
     Section.SENDING: ("vapid_subject", "max_lateness", "concurrency"),
     Section.REMINDERS: ("default_ttl", "default_urgency", "start_minimised"),
+    Section.DEVICES: (
+        "stale_after_days",
+        "remove_after_warning_days",
+        "max_label_length",
+        "subscriptions_per_address",
+        "subscribes_per_minute",
+        "tests_per_minute",
+        "websockets_per_address",
+        "max_body_kb",
+    ),
 }
+
+# The whole-number settings on the Devices tab: the field, its label with a
+# mnemonic, and the largest value its box takes (the check says the rest).
+NUMBER_FIELDS = (
+    (
+        "stale_after_days",
+        "&Warn devices unseen for (days)",
+        catalogue.MAX_STALE_AFTER_DAYS,
+    ),
+    (
+        "remove_after_warning_days",
+        "&Remove warned devices after (days)",
+        catalogue.MAX_REMOVE_AFTER_WARNING_DAYS,
+    ),
+    ("max_label_length", "Longest device &name (characters)", 1000),
+    ("subscriptions_per_address", "&Devices per network address", 10_000),
+    ("subscribes_per_minute", "&Subscribe requests per address a minute", 10_000),
+    ("tests_per_minute", "&Test notifications per address a minute", 600),
+    ("websockets_per_address", "&Open pages per network address", 1000),
+    ("max_body_kb", "Largest request &body (KB)", 1024),
+)
 
 URGENCY_WORDS = {
     Urgency.VERY_LOW: "Very low (e.g. ads: may wait for Wi-Fi and power)",
@@ -91,6 +124,7 @@ class SettingsDialog(QDialog):
             Section.SERVER: self._server_page(),
             Section.SENDING: self._sending_page(),
             Section.REMINDERS: self._reminders_page(),
+            Section.DEVICES: self._devices_page(),
         }
         for page_section, page in self.pages.items():
             self.tabs.addTab(page, page_section.value)
@@ -197,6 +231,23 @@ class SettingsDialog(QDialog):
             "service keeps a reminder for a device that is offline (at most 28d).",
         )
 
+    def _devices_page(self) -> QWidget:
+        self.number_spins: dict[str, QSpinBox] = {}
+        form = QFormLayout()
+        for name, label, most in NUMBER_FIELDS:
+            # Zero is below every limit: the check names it, not the box.
+            spin = QSpinBox(minimum=0, maximum=most)
+            self.number_spins[name] = spin
+            form.addRow(label, self._field(name, spin))
+        return self._page(
+            form,
+            "A device whose page has not been opened for the first number of "
+            "days gets a push asking to open it, and is removed the second "
+            "number of days later unless it comes back. The limits hold for "
+            "each network address that reaches pushdesk's page; a request "
+            "beyond them is refused. All of these apply at once.",
+        )
+
     def _field(self, name: str, *parts: QWidget | QVBoxLayout) -> QWidget:
         """The input(s) of one setting with its problem shown right below."""
         row = QHBoxLayout()
@@ -246,6 +297,8 @@ class SettingsDialog(QDialog):
         index = self.urgency_combo.findData(settings.default_urgency.value)
         self.urgency_combo.setCurrentIndex(index)
         self.start_minimised_check.setChecked(settings.start_minimised)
+        for name, spin in self.number_spins.items():
+            spin.setValue(getattr(settings, name))
 
     def tls_mode(self) -> TlsMode:
         if self.plain_radio.isChecked():
@@ -266,7 +319,11 @@ class SettingsDialog(QDialog):
                 unreadable[name] = str(exc)
                 return saved
 
-        settings = OperatorSettings(
+        # On the saved settings, so one that has no field here is kept.
+        numbers = {name: spin.value() for name, spin in self.number_spins.items()}
+        settings = replace(
+            self._saved,
+            **numbers,
             vapid_subject=self.subject_edit.text(),
             host=self.host_edit.text(),
             port=self.port_spin.value() or None,
@@ -296,6 +353,7 @@ class SettingsDialog(QDialog):
             Section.SERVER: self.port_spin,
             Section.SENDING: self.subject_edit,
             Section.REMINDERS: self.ttl_edit,
+            Section.DEVICES: self.number_spins["stale_after_days"],
         }[section]
         first.setFocus()
 
@@ -331,7 +389,12 @@ class SettingsDialog(QDialog):
             self.ttl_edit,
         ):
             edit.textChanged.connect(self._revalidate)
-        for spin in (self.port_spin, self.http_port_spin, self.concurrency_spin):
+        for spin in (
+            self.port_spin,
+            self.http_port_spin,
+            self.concurrency_spin,
+            *self.number_spins.values(),
+        ):
             spin.valueChanged.connect(self._revalidate)
         self.tls_group.buttonToggled.connect(self._revalidate)
         self.urgency_combo.currentIndexChanged.connect(self._revalidate)

@@ -60,7 +60,7 @@ STATUS_FILTERS = (
 
 DEFAULT_SORT = DeviceQuery(sort=DeviceSort.CREATED, descending=True)
 
-COLUMN_WIDTHS = (180, 230, 150, 130, 130, 200, 110)
+COLUMN_WIDTHS = (170, 220, 140, 130, 130, 260, 110)
 UNNAMED = "(unnamed device)"
 
 
