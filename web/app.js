@@ -270,7 +270,8 @@ async function saveSubscription(subscription) {
   if (label) {
     payload.label = label;
   }
-  if (replacing && replacing.endpoint !== payload.endpoint) {
+  if (replacing) {
+    // Also for the same endpoint: new keys there need the old secret.
     payload.replaces = replacing;
   }
   const data = await sendJson('POST', '/api/subscriptions', payload);

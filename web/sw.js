@@ -159,8 +159,9 @@ self.addEventListener('pushsubscriptionchange', (event) => {
       if (fresh) {
         const payload = fresh.toJSON();
         const previous = old && old.toJSON ? old.toJSON() : null;
-        if (previous && previous.endpoint !== payload.endpoint) {
-          // The server moves the device's name and groups to the new row.
+        if (previous) {
+          // The server moves the device's name and groups to the new row; the
+          // old secret also proves it is this device if only the keys changed.
           payload.replaces = { endpoint: previous.endpoint, auth: previous.keys && previous.keys.auth };
         }
         await fetch('/api/subscriptions', {

@@ -31,6 +31,11 @@ class DeviceLimitReached(PushdeskError):
     """One client address already has as many devices as the settings allow."""
 
 
+class NotOwner(PushdeskError):
+    """A request about a known device that does not prove it is that device
+    (its auth secret)."""
+
+
 class StorageKind(Enum):
     """Why the database file could not be used: each has its own advice."""
 

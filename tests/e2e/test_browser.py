@@ -28,6 +28,7 @@ from playwright.async_api import (
 
 from pushdesk.app import Runtime
 from pushdesk.config import Config
+from pushdesk.services.subscriptions import TEST_MESSAGE, TEST_TITLE
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 pytestmark = pytest.mark.e2e
@@ -369,7 +370,9 @@ async def test_send_me_a_test_notification_reaches_this_device_only(
     [push] = await push_service.wait_for(1, timeout=10)
 
     assert push.endpoint == browser.endpoint
-    assert "Test notification" in push.json()["body"]
+    # The same test the window's "Send test" sends.
+    assert push.json()["title"] == TEST_TITLE
+    assert push.json()["body"] == TEST_MESSAGE
     assert "on its way" in await page.inner_text("#status")
 
 

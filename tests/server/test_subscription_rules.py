@@ -273,7 +273,11 @@ class TestOneRowPerEndpoint:
         first = await client.post("/api/subscriptions", json=subscription())
         clock.advance(days=3)
         key, secret = new_key(), bytes(range(16))
-        renewed = subscription(keys={"p256dh": point(key), "auth": point(secret)})
+        # New keys under the same endpoint come with the old secret as proof.
+        renewed = subscription(
+            keys={"p256dh": point(key), "auth": point(secret)},
+            replaces={"endpoint": ENDPOINT, "auth": AUTH},
+        )
 
         again = await client.post("/api/subscriptions", json=renewed)
 

@@ -2,7 +2,6 @@
 
 import base64
 import os
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from py_vapid import Vapid02
 from pushdesk.clock import Clock
 from pushdesk.errors import StartupError
 from pushdesk.log import PUSH
-from pushdesk.store.db import make_private_dir
+from pushdesk.store.db import make_private_dir, restrict_to_owner
 
 
 def b64url(data: bytes) -> str:
@@ -49,8 +48,7 @@ def load_or_create(path: Path) -> VapidKeys:
 
 
 def _load(path: Path) -> VapidKeys:
-    if path.exists():
-        _restrict_to_owner(path)
+    restrict_to_owner(path, PUSH)
 
     # Read here rather than through Vapid02.from_file, which quietly makes and
     # saves a new key whenever the path is not a regular file.
@@ -71,15 +69,6 @@ def _load(path: Path) -> VapidKeys:
             "requires; restore the original key file."
         )
     return VapidKeys(vapid, path)
-
-
-def _restrict_to_owner(path: Path) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if path.is_file() and mode & 0o077:
-        PUSH.warning(
-            "%s was readable by others (mode %o); made it owner-only", path, mode
-        )
-        path.chmod(0o600)
 
 
 def _create(path: Path) -> VapidKeys:

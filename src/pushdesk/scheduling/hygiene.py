@@ -29,8 +29,8 @@ from pushdesk.services.sending import SendingControl
 from pushdesk.store import Store
 
 # Quiet means weeks: an hourly look removes a device within the hour its grace
-# ends. FIXME:store finding the warned reads every row (some 30 ms for 100,000
-# devices) until stale_warned_at has an index.
+# ends. Both lookups run along an index (m006), so a pass over 100,000 devices
+# reads only the quiet ones.
 PASS_SECONDS = 3600.0
 
 # After a failed pass (a locked database): soon, not in an hour.

@@ -7,7 +7,13 @@ from typing import Any, NoReturn
 from aiohttp import HttpVersion11, hdrs, web
 
 from pushdesk import __version__
-from pushdesk.errors import DeviceLimitReached, InvalidInput, NotFound, StorageError
+from pushdesk.errors import (
+    DeviceLimitReached,
+    InvalidInput,
+    NotFound,
+    NotOwner,
+    StorageError,
+)
 from pushdesk.log import WEB
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.server.schemas import (
@@ -147,6 +153,8 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return json_error(404, str(exc))
     except DeviceLimitReached as exc:
         return json_error(403, str(exc))
+    except NotOwner as exc:
+        return json_error(403, str(exc), "keys.auth")
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise

@@ -58,7 +58,8 @@ def create_app(
     app.on_cleanup.append(lambda _app: _close(limits))
 
     api.add_routes(app)
-    app.router.add_get("/api/events", live.handle)
+    # Only GET: aiohttp would upgrade a HEAD with WebSocket headers too.
+    app.router.add_get("/api/events", live.handle, allow_head=False)
     _add_page_routes(app, root)
     return app
 
@@ -92,7 +93,28 @@ def _add_page_routes(app: web.Application, root: Path) -> None:
         "/manifest.webmanifest",
         file("manifest.webmanifest", {"Content-Type": "application/manifest+json"}),
     )
-    app.router.add_static("/icons/", root / "icons")
+    app.router.add_get("/icons/{name}", _icons(root / "icons"))
+
+
+def _icons(folder: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    """The icons shipped, by name: a request names one of them or gets a 404.
+
+    aiohttp's static route would look any name up on disk, and a name longer
+    than the file system allows made it fail with a 500.
+    """
+    names = {
+        path.name
+        for path in folder.glob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+    async def serve(request: web.Request) -> web.FileResponse:
+        name = request.match_info["name"]
+        if name not in names:
+            raise web.HTTPNotFound()
+        return web.FileResponse(folder / name)
+
+    return serve
 
 
 @dataclass

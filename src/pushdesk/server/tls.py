@@ -24,7 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pushdesk.clock import Clock
 from pushdesk.errors import StartupError
 from pushdesk.log import WEB
-from pushdesk.store.db import make_private_dir
+from pushdesk.store.db import make_private_dir, restrict_to_owner
 
 CA_LIFETIME = timedelta(days=3650)
 # Apple's platforms refuse TLS server certificates valid for more than 398 days.
@@ -100,6 +100,8 @@ class LocalCA:
         if reason:
             self._issue(names)
             WEB.info("issued a new server certificate (%s)", reason)
+        else:
+            restrict_to_owner(self.server_key_path, WEB)
         return TlsFiles(self.server_cert_path, self.server_key_path, self.cert_path)
 
     def der(self) -> bytes:
@@ -115,15 +117,19 @@ class LocalCA:
 
     def _load(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         # Never replaced silently: every phone trusts exactly this CA.
+        restrict_to_owner(self.key_path, WEB)
+        path = self.key_path
         try:
-            key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
-            certificate = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+            key = serialization.load_pem_private_key(path.read_bytes(), None)
+            path = self.cert_path
+            certificate = x509.load_pem_x509_certificate(path.read_bytes())
         except (OSError, ValueError) as exc:
+            # Only the error's kind: a parser's message may quote the file.
             raise StartupError(
-                f"The certificate authority in {self.folder} cannot be read "
-                f"({type(exc).__name__}). Restore it from a backup, or move the "
-                "folder away to create a new one (every phone then has to "
-                "install the new certificate)."
+                f"The certificate authority's file {path} cannot be read "
+                f"({type(exc).__name__}). Restore the folder {self.folder} from "
+                "a backup, or move it away to create a new authority (every "
+                "phone then has to install the new certificate)."
             ) from exc
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise StartupError(f"{self.key_path} is not an EC private key.")
@@ -188,6 +194,9 @@ class LocalCA:
             return "the old one expires soon"
         if _names_of(current) != names:
             return "this machine's names or addresses changed"
+        if not _key_fits(self.server_key_path, current):
+            # Its own key, so a new one costs the phones nothing.
+            return "its key could not be read or does not fit it"
         return None
 
     def _issue(self, names: Names) -> None:
@@ -242,6 +251,21 @@ def _names_of(certificate: x509.Certificate) -> Names:
         if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address)
     ]
     return Names(dns, tuple(sorted(ips, key=lambda i: (i.version, int(i)))))
+
+
+def _key_fits(path: Path, certificate: x509.Certificate) -> bool:
+    """Is the key at ``path`` readable and the one ``certificate`` is for?"""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), None)
+    except (OSError, ValueError, TypeError):
+        return False
+    point = serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    public = certificate.public_key()
+    return (
+        isinstance(key, ec.EllipticCurvePrivateKey)
+        and isinstance(public, ec.EllipticCurvePublicKey)
+        and key.public_key().public_bytes(*point) == public.public_bytes(*point)
+    )
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -24,7 +24,7 @@ from pushdesk.domain import (
     Target,
     Urgency,
 )
-from pushdesk.errors import DeviceLimitReached, InvalidInput, NotFound
+from pushdesk.errors import DeviceLimitReached, InvalidInput, NotFound, NotOwner
 from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
 from pushdesk.log import UI, WEB
 from pushdesk.services.settings import SettingsService
@@ -53,10 +53,16 @@ class SubscriptionService:
 
         The old row is taken over (name and groups kept, row deleted) only when
         its auth secret matches: knowing an endpoint alone proves nothing.
+        Likewise a known endpoint is refreshed (keys, name, last seen) only by
+        a request that carries its auth secret, as its keys or as ``replaces``;
+        else NotOwner. Whoever learnt an endpoint could otherwise give it keys
+        of their own, and the device, unable to decrypt, would silently get
+        nothing while the delivery log showed every push accepted.
         """
         if subscription.label:
             _check_length(subscription.label, self._settings().max_label_length)
         with self._store.transaction():
+            self._check_owner(subscription, replaces)
             old = self._owned(replaces) if replaces else None
             if old is None:
                 self._check_room_for(subscription)
@@ -73,6 +79,28 @@ class SubscriptionService:
             WEB.info("new subscription %s", stored.short_endpoint)
         self._hub.publish(SubscriptionsChanged())
         return stored, created
+
+    def _check_owner(
+        self, subscription: SubscriptionInput, replaces: Replacement | None
+    ) -> None:
+        """NotOwner unless the endpoint is new or the request proves it is
+        the device subscribed there.
+
+        A browser re-posting its subscription sends the same keys; one whose
+        keys changed under the same endpoint proves itself with the old auth
+        secret in ``replaces`` (as the page and its worker do).
+        """
+        known = self._store.subscriptions.find(subscription.endpoint)
+        if known is None or hmac.compare_digest(known.auth, subscription.auth):
+            return
+        proven = self._owned(replaces) if replaces else None
+        if proven is not None and proven.id == known.id:
+            return
+        WEB.info("re-post of %s without its secret refused", known.short_endpoint)
+        raise NotOwner(
+            "This push endpoint is subscribed here with other keys; "
+            "only the device itself can change them."
+        )
 
     def _check_room_for(self, subscription: SubscriptionInput) -> None:
         """DeviceLimitReached when a new endpoint would put its client address

@@ -1,6 +1,8 @@
 """The SQLite file: opening it, its pragmas and its versioned migrations."""
 
+import logging
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -318,6 +320,9 @@ def open_database(
             # The file holds every device's push secrets: owner only, and
             # SQLite gives its -wal and -shm files the same mode.
             path.touch(mode=0o600)
+        journals = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+        for file in (path, *journals):
+            restrict_to_owner(file, STORE)
         # The busy timeout makes a write wait for another process's (the
         # CLI's) instead of failing at once.
         connection = sqlite3.connect(path, timeout=timeout, factory=StoreConnection)
@@ -423,6 +428,31 @@ def known_migrations() -> list[str]:
 def make_private_dir(folder: Path) -> None:
     """Create the data folder readable by its owner only (an existing one is kept)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def restrict_to_owner(path: Path, log: logging.Logger) -> None:
+    """Make an existing file that others may read owner-only, and say so.
+
+    A key or database restored from a backup often comes back readable by
+    all. A file pushdesk may not change (another user's) is left, with a
+    warning: refusing to start would help nobody.
+    """
+    if not path.is_file():
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    try:
+        path.chmod(0o600)
+    except OSError as exc:
+        log.warning(
+            "%s is readable by others (mode %o) and cannot be made owner-only: %s",
+            path,
+            mode,
+            exc.strerror or exc,
+        )
+        return
+    log.warning("%s was readable by others (mode %o); made it owner-only", path, mode)
 
 
 def data_version(db: sqlite_utils.Database) -> int:
