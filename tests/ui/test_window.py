@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pushdesk.services import Services
+from pushdesk.ui.desktop import application
 from pushdesk.ui.dialogs.settings import SettingsDialog
 from pushdesk.ui.main_window import MainWindow
 from pushdesk.ui.tray import TRAY_MESSAGE_SHOWN
@@ -126,3 +127,13 @@ def test_the_window_comes_back_as_it_was_left(
     assert second.size() == left_at
     assert second.reminders_page.view.columnWidth(1) == 333
     assert second.tabs.currentIndex() == 2
+
+
+def test_the_application_names_its_desktop_entry(qapp: QApplication) -> None:
+    app = application()
+
+    assert app is qapp
+    assert app.applicationName() == "pushdesk"
+    # The menu entry packaging/linux/ installs; Wayland links the window to it.
+    assert app.desktopFileName() == "pushdesk"
+    assert not app.windowIcon().isNull()

@@ -34,6 +34,9 @@ def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("pushdesk")
+    # Wayland desktops match the window to packaging/linux/pushdesk.desktop
+    # (its menu entry and icon) by this name; X11 by the window class.
+    app.setDesktopFileName("pushdesk")
     app.setWindowIcon(app_icon())
 
     # The window's close ends the main coroutine instead; letting Qt quit on
