@@ -155,6 +155,37 @@ def test_the_bundle_says_its_version(executable: Path, data_dir: Path) -> None:
     assert done.stdout.strip() == f"pushdesk {__version__}"
 
 
+def test_the_bundle_keeps_its_data_where_the_source_version_does(
+    executable: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    env = clean_env(tmp_path / "unused")
+    del env["PUSHDESK_DATA_DIR"]
+    env.pop("XDG_DATA_HOME", None)
+    env["HOME"] = str(home)
+    given = tmp_path / "given"
+
+    by_default = subprocess.run(
+        [str(executable), "remind", "Tea", "--in", "5m"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    by_option = subprocess.run(
+        [str(executable), "remind", "Tea", "--in", "5m", "--data-dir", str(given)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert by_default.returncode == 0, by_default.stderr
+    assert (home / ".local" / "share" / "pushdesk" / "pushdesk.db").is_file()
+    assert by_option.returncode == 0, by_option.stderr
+    assert (given / "pushdesk.db").is_file()
+
+
 def test_the_bundle_carries_the_page_icons_and_no_unused_qt(bundle: Path) -> None:
     inside = bundle / "_internal"
 
