@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# On Windows "python3" can be the Microsoft Store's stub, so plain "python"
+# is the fallback there.
 python=python3
+python3 -c "" >/dev/null 2>&1 || python=python
 if [ -x .venv/bin/python ]; then
     python=.venv/bin/python
 elif [ -x .venv/Scripts/python.exe ]; then

@@ -16,9 +16,13 @@ Writes:
     resources/icons/pushdesk-paused-N.png
                                      the tray icon while sending is paused: grey,
                                      with an amber pause badge
+    resources/icons/pushdesk.ico     Windows: the executable's icon, 16 to 256 px
+    resources/icons/pushdesk.icns    macOS: the app bundle's icon, 32 to 1024 px
 
 The bell is described once, in a 100 x 100 unit box, and both the raster
 (QPainter) and the SVG output are produced from that single description.
+Every size is drawn at that size, not scaled from a larger one; Pillow only
+packs the drawings into the .ico and .icns containers.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PIL import Image
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -51,6 +56,14 @@ AMBER = "#e8a317"
 # The sizes window managers, docks and trays ask for; pushdesk.resources
 # expects exactly these.
 APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+# What Windows asks an .ico for: the shell's small and large icons, the
+# taskbar, Explorer's views up to "extra large".
+ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
+# What Pillow's ICNS writer stores (ic07 to ic14: 16 pt to 512 pt, at 1x and
+# 2x). FIXME:icons Pillow writes no 16 px entry (icp4), so a 16 pt icon on a
+# non-Retina screen is the 32 px drawing scaled down by macOS.
+ICNS_SIZES = (32, 64, 128, 256, 512, 1024)
 
 # Corner radius of the rounded square, as a fraction of the icon size.
 CORNER = 0.225
@@ -196,6 +209,35 @@ width="{size}" height="{size}" viewBox="0 0 {size} {size}">
     path.write_text(svg, encoding="utf-8")
 
 
+def to_pillow(image: QImage) -> Image.Image:
+    """The same pixels as a Pillow RGBA image (straight, not premultiplied, alpha)."""
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    size = (rgba.width(), rgba.height())
+    data = bytes(rgba.constBits())
+    return Image.frombuffer("RGBA", size, data, "raw", "RGBA", rgba.bytesPerLine(), 1)
+
+
+def save_ico(path: Path) -> None:
+    # Pillow takes the frame of each size from append_images when one of that
+    # size is given, so each frame is our drawing at that size.
+    frames = [to_pillow(render(size, "any")) for size in ICO_SIZES]
+    largest = frames[-1]
+    largest.save(
+        path,
+        format="ICO",
+        sizes=[(size, size) for size in ICO_SIZES],
+        append_images=frames[:-1],
+    )
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def save_icns(path: Path) -> None:
+    frames = [to_pillow(render(size, "any")) for size in ICNS_SIZES]
+    largest = frames[-1]
+    largest.save(path, format="ICNS", append_images=frames[:-1])
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
 def save(image: QImage, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(path), "PNG"):
@@ -219,6 +261,9 @@ def main() -> int:
     svg_path.parent.mkdir(parents=True, exist_ok=True)
     write_svg(svg_path)
     print(f"wrote {svg_path.relative_to(ROOT)}")
+
+    save_ico(RESOURCE_ICONS / "pushdesk.ico")
+    save_icns(RESOURCE_ICONS / "pushdesk.icns")
     return 0
 
 
