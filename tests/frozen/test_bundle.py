@@ -198,6 +198,7 @@ def test_the_bundle_carries_the_page_icons_and_no_unused_qt(bundle: Path) -> Non
     # Test tools never ship.
     assert not (inside / "pytest").exists()
     assert not (inside / "hypothesis").exists()
+    assert not (inside / "yaml").exists()
 
 
 def test_the_linux_archive_holds_the_bundle_and_its_desktop_files(
