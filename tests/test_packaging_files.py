@@ -211,21 +211,23 @@ def home(tmp_path: Path) -> Path:
     return folder
 
 
-def install(
-    archive: Path, home: Path, *args: str, data_home: str | None = None
+def as_user(
+    home: Path, command: list[str], data_home: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the archive's install.sh as a user with this home would."""
+    """Run ``command`` as a user with this home would, in that home."""
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
     if data_home is not None:
         env["XDG_DATA_HOME"] = data_home
     return subprocess.run(
-        [str(archive / "install.sh"), *args],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        command, env=env, cwd=home, capture_output=True, text=True, timeout=60
     )
+
+
+def install(
+    archive: Path, home: Path, *args: str, data_home: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the archive's install.sh."""
+    return as_user(home, [str(archive / "install.sh"), *args], data_home)
 
 
 def run_exec_line(entry: Path) -> str:
@@ -357,14 +359,19 @@ def test_uninstall_removes_what_install_made_and_leaves_the_rest(
     assert not (data / "applications" / "pushdesk.desktop").exists()
     assert installed_icons(data) == {}
     assert all(path.read_text() == "not pushdesk's" for path in others)
+    # The size folders install.sh made go too, unless someone else uses them.
+    assert sorted(p.name for p in (data / "icons" / "hicolor").iterdir()) == ["48x48"]
 
 
 @linux_only
-def test_uninstall_with_nothing_installed_succeeds(archive: Path, home: Path) -> None:
+def test_uninstall_with_nothing_installed_says_so_and_succeeds(
+    archive: Path, home: Path
+) -> None:
     done = install(archive, home, "--uninstall")
 
     assert done.returncode == 0, done.stderr
-    assert "uninstalled" in done.stdout
+    assert "pushdesk is not installed in" in done.stdout
+    assert "nothing to remove" in done.stdout
 
 
 @linux_only
@@ -415,7 +422,8 @@ def test_install_refuses_a_folder_it_did_not_make(
 
     assert done.returncode != 0
     assert "install.sh did not make it" in done.stderr
-    assert undone.returncode == 0
+    assert undone.returncode == 1
+    assert "installed nothing in" in undone.stderr
     assert sorted(p.name for p in documents.iterdir()) == ["letter.txt"]
     assert not (home / ".local" / "bin" / "pushdesk").exists()
 
@@ -435,6 +443,125 @@ def test_install_does_not_replace_a_pushdesk_command_it_did_not_make(
     assert "is not a link install.sh made" in done.stderr
     assert script.read_text() == "#!/bin/sh\n"
     assert not (home / ".local" / "opt" / "pushdesk").exists()
+
+
+@linux_only
+def test_uninstall_with_a_wrong_prefix_removes_nothing(
+    archive: Path, home: Path, tmp_path: Path
+) -> None:
+    assert install(archive, home).returncode == 0
+    data = home / ".local" / "share"
+    before = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+
+    done = install(archive, home, "--uninstall", "--prefix", str(tmp_path / "nowhere"))
+
+    assert done.returncode == 1
+    assert "nothing was removed" in done.stderr
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == before
+    assert installed_icons(data) == expected_icons()
+
+
+@linux_only
+def test_a_pushdesk_link_someone_else_made_is_neither_replaced_nor_removed(
+    archive: Path, home: Path, tmp_path: Path
+) -> None:
+    # A development checkout's pushdesk, linked by hand.
+    elsewhere = tmp_path / "checkout" / ".venv" / "bin" / "pushdesk"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_text("#!/bin/sh\n")
+    link = home / ".local" / "bin" / "pushdesk"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(elsewhere)
+
+    done = install(archive, home)
+    undone = install(archive, home, "--uninstall")
+
+    assert done.returncode == 1
+    assert f"leads to {elsewhere}, which install.sh did not install" in done.stderr
+    assert not (home / ".local" / "opt").exists()
+    assert undone.returncode == 0, undone.stderr
+    assert link.is_symlink()
+    assert link.resolve() == elsewhere
+
+
+@linux_only
+def test_installing_into_another_folder_moves_the_installation(
+    archive: Path, home: Path, tmp_path: Path
+) -> None:
+    first = home / ".local" / "opt" / "pushdesk"
+    second = tmp_path / "apps" / "pushdesk"
+    assert install(archive, home).returncode == 0
+
+    done = install(archive, home, "--prefix", str(second))
+
+    assert done.returncode == 0, done.stderr
+    assert f"removed the earlier installation in {first}" in done.stdout
+    assert not first.exists()
+    assert (home / ".local" / "bin" / "pushdesk").resolve() == second / "pushdesk"
+    entry = home / ".local" / "share" / "applications" / "pushdesk.desktop"
+    assert read_entry(entry)["TryExec"] == str(second / "pushdesk")
+
+
+@linux_only
+def test_the_installed_copy_of_install_sh_uninstalls_once_the_archive_is_gone(
+    archive: Path, home: Path
+) -> None:
+    assert install(archive, home).returncode == 0
+    installed = home / ".local" / "opt" / "pushdesk"
+    shutil.rmtree(archive.parent)
+
+    done = as_user(home, [str(installed / "install.sh"), "--uninstall"])
+
+    assert done.returncode == 0, done.stderr
+    assert f"uninstalled from {installed}" in done.stdout
+    assert not installed.exists()
+    assert not (home / ".local" / "bin" / "pushdesk").is_symlink()
+    assert installed_icons(home / ".local" / "share") == {}
+
+
+@linux_only
+def test_started_with_sh_it_runs_under_bash(archive: Path, home: Path) -> None:
+    done = as_user(home, ["sh", str(archive / "install.sh")])
+
+    assert done.returncode == 0, done.stderr
+    assert (home / ".local" / "opt" / "pushdesk" / "pushdesk").is_file()
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("prefix", "complaint"),
+    [
+        ("/", "top of the disk"),
+        ("HOME", "straight into your home folder"),
+        ("HOME/.local/bin", "is where the pushdesk command goes"),
+        ("LINK", "is a symbolic link"),
+    ],
+)
+def test_a_prefix_that_would_do_harm_is_refused_before_anything_changes(
+    archive: Path, home: Path, tmp_path: Path, prefix: str, complaint: str
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    prefix = prefix.replace("HOME", str(home)).replace("LINK", str(tmp_path / "link"))
+    before = sorted(p.name for p in home.rglob("*"))
+
+    done = install(archive, home, "--prefix", prefix)
+
+    assert done.returncode == 1
+    assert complaint in done.stderr
+    assert sorted(p.name for p in home.rglob("*")) == before
+    assert list((tmp_path / "real").iterdir()) == []
+
+
+@linux_only
+def test_a_tilde_in_prefix_equals_means_the_home_folder(
+    archive: Path, home: Path
+) -> None:
+    done = install(archive, home, "--prefix=~/apps/pushdesk")
+
+    assert done.returncode == 0, done.stderr
+    assert (home / "apps" / "pushdesk" / "pushdesk").is_file()
+    assert not (home / "~").exists()
 
 
 @linux_only

@@ -7,8 +7,14 @@
 #   the menu entry  $XDG_DATA_HOME/applications/pushdesk.desktop
 #   the icons       $XDG_DATA_HOME/icons/hicolor/NxN/apps/pushdesk.png
 #
-# ($XDG_DATA_HOME is ~/.local/share unless set.) `install.sh --uninstall`
-# removes them again. Nothing here needs root.
+# ($XDG_DATA_HOME is ~/.local/share unless set.) A copy of this script goes
+# into the installed folder, so `~/.local/opt/pushdesk/install.sh --uninstall`
+# removes them again once the archive is gone. Nothing here needs root.
+
+# Run with bash even when started as `sh install.sh`.
+if [ -z "${BASH_VERSION:-}" ]; then
+    exec bash "$0" "$@"
+fi
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,6 +25,7 @@ bin_dir="$HOME/.local/bin"
 bin_link="$bin_dir/pushdesk"
 staging=""
 exec_line=""
+previous=""
 
 usage() {
     cat <<EOF
@@ -32,6 +39,8 @@ and icons under \$XDG_DATA_HOME (default ~/.local/share).
                  ~/.local/bin/pushdesk no longer points there)
   --uninstall    remove what install.sh installed; pushdesk's own data
                  (settings, devices, reminders) stays
+
+Installing into another folder moves an installation made here before.
 EOF
 }
 
@@ -49,8 +58,15 @@ data_home() {
 }
 
 absolute() {
+    # A literal ~ is meant: --prefix=~/x reaches us unexpanded.
+    # shellcheck disable=SC2088
     case "$1" in
         /*) printf '%s\n' "${1%/}" ;;
+        "~") printf '%s\n' "$HOME" ;;
+        "~/"*)
+            local rest=${1#"~/"}
+            printf '%s\n' "$HOME/${rest%/}"
+            ;;
         *) printf '%s\n' "$PWD/${1%/}" ;;
     esac
 }
@@ -70,6 +86,21 @@ owned_by_us() {
     [ -e "$1/$marker" ]
 }
 
+# The folder of the installation ~/.local/bin/pushdesk leads to, if it is one
+# install.sh made (the folder may since have been deleted by hand).
+linked_prefix() {
+    local target
+    [ -L "$bin_link" ] || return 1
+    target=$(readlink "$bin_link")
+    [ "${target##*/}" = pushdesk ] || return 1
+    target=${target%/pushdesk}
+    if owned_by_us "$target" || [ ! -e "$target" ]; then
+        printf '%s\n' "$target"
+    else
+        return 1
+    fi
+}
+
 # True for a folder install.sh may replace: none yet, an empty one, or ours.
 replaceable() {
     if [ ! -e "$1" ] || owned_by_us "$1"; then
@@ -87,12 +118,20 @@ install_bundle() {
     if [ -e "$bin_link" ] && [ ! -L "$bin_link" ]; then
         die "$bin_link exists and is not a link install.sh made; remove it first"
     fi
+    if [ -L "$bin_link" ]; then
+        if previous=$(linked_prefix); then
+            :
+        elif [ -e "$bin_link" ]; then
+            die "$bin_link leads to $(readlink "$bin_link"), which install.sh did not install; remove it first"
+        fi
+    fi
 
     # Copied beside the target first, so a failed copy leaves the previous
     # installation as it was.
     mkdir -p "$(dirname "$prefix")"
     staging="$prefix.installing.$$"
     cp -a "$here/pushdesk" "$staging"
+    cp "$here/install.sh" "$staging/install.sh"
     touch "$staging/$marker"
     rm -rf "$prefix"
     mv "$staging" "$prefix"
@@ -100,6 +139,13 @@ install_bundle() {
 
     mkdir -p "$bin_dir"
     ln -sfn "$prefix/pushdesk" "$bin_link"
+
+    # One installation at a time: the menu entry and the command now lead
+    # here, so an earlier one elsewhere would only take up space.
+    if [ -n "$previous" ] && [ "$previous" != "$prefix" ] && owned_by_us "$previous"; then
+        rm -rf "$previous"
+        echo "removed the earlier installation in $previous"
+    fi
 }
 
 install_menu_entry() {
@@ -136,8 +182,16 @@ install_icons() {
     touch "$hicolor"
 }
 
+check_prefix() {
+    [ -n "$prefix" ] || die "--prefix / would put pushdesk's files at the top of the disk; choose a folder"
+    [ "$prefix" != "$HOME" ] || die "--prefix would put pushdesk's files straight into your home folder; choose a folder in it"
+    [ "$prefix" != "$bin_dir" ] || die "--prefix $bin_dir is where the pushdesk command goes; choose another folder"
+    [ ! -L "$prefix" ] || die "$prefix is a symbolic link; give the folder it leads to"
+}
+
 install_all() {
     # Checked before anything changes.
+    check_prefix
     exec_line=$(exec_value "$prefix/pushdesk")
     install_bundle
     install_menu_entry
@@ -151,25 +205,62 @@ install_all() {
     esac
 }
 
-uninstall_all() {
-    local target
-    if [ -L "$bin_link" ]; then
-        target=$(readlink "$bin_link")
-        if [ -z "$prefix_given" ] && [ "${target##*/}" = pushdesk ]; then
-            prefix=${target%/pushdesk}
-        fi
-        if [ "$target" = "$prefix/pushdesk" ]; then
-            rm -f "$bin_link"
-        fi
-    fi
-    rm -f "$data/applications/pushdesk.desktop"
+# The menu entry, if it starts the program in $prefix.
+entry_is_ours() {
+    local entry="$data/applications/pushdesk.desktop"
+    [ -f "$entry" ] && grep -qxF "TryExec=$prefix/pushdesk" "$entry"
+}
+
+remove_icons() {
+    local folder
     rm -f "$data"/icons/hicolor/*/apps/pushdesk.png "$data/icons/hicolor/scalable/apps/pushdesk.svg"
-    if owned_by_us "$prefix"; then
-        rm -rf "$prefix"
-    elif [ -e "$prefix" ]; then
-        echo "install.sh: left $prefix: install.sh did not make it" >&2
+    # The size folders install.sh may have made, if nothing else is in them.
+    for folder in "$data"/icons/hicolor/*/apps; do
+        rmdir "$folder" 2>/dev/null && rmdir "${folder%/apps}" 2>/dev/null
+    done
+    return 0
+}
+
+uninstall_all() {
+    local found
+    if [ -z "$prefix_given" ]; then
+        # Where the command leads, else the installed copy of this script.
+        if found=$(linked_prefix); then
+            prefix=$found
+        elif owned_by_us "$here"; then
+            prefix=$here
+        fi
     fi
-    echo "pushdesk is uninstalled; its data folder is kept"
+
+    local link=no entry=no bundle=no
+    if [ -L "$bin_link" ] && [ "$(readlink "$bin_link")" = "$prefix/pushdesk" ]; then
+        link=yes
+    fi
+    if entry_is_ours; then
+        entry=yes
+    fi
+    if owned_by_us "$prefix"; then
+        bundle=yes
+    fi
+    if [ "$link$entry$bundle" = nonono ]; then
+        if [ -n "$prefix_given" ]; then
+            die "install.sh installed nothing in $prefix; nothing was removed"
+        fi
+        echo "pushdesk is not installed in $prefix; nothing to remove"
+        return
+    fi
+
+    if [ "$link" = yes ]; then
+        rm -f "$bin_link"
+    fi
+    if [ "$entry" = yes ]; then
+        rm -f "$data/applications/pushdesk.desktop"
+    fi
+    remove_icons
+    if [ "$bundle" = yes ]; then
+        rm -rf "$prefix"
+    fi
+    echo "pushdesk is uninstalled from $prefix; its data folder is kept"
 }
 
 cleanup() {

@@ -2,6 +2,7 @@
 
 import json
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -135,3 +136,39 @@ def test_desktop_app_stops_cleanly_on_a_signal(
     assert process.returncode == 0, err
     assert "window open" in err
     assert "pushdesk stopped" in err
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    """Read the process's log until a line holds ``text``; what was read."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + 20
+    seen = ""
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while text not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(timeout=left):
+                raise AssertionError(f"never logged {text!r}; got {seen!r}")
+            line = process.stderr.readline()
+            if not line:
+                raise AssertionError(f"exited before logging {text!r}: {seen!r}")
+            seen += line
+    return seen
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_desktop_app_stops_cleanly_while_asking_for_the_contact(
+    data_dir: Path, signum: signal.Signals, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    process = pushdesk("--host", "127.0.0.1", "--http", data_dir=data_dir)
+    try:
+        before = wait_for_line(process, "asking for the contact")
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+
+    assert process.returncode == 0, before + err
+    assert "stopped before starting: it needs a contact" in err
+    assert "Traceback" not in before + err

@@ -65,7 +65,14 @@ def run(config: Config) -> int:
         if not store.settings.get(VAPID_SUBJECT):
             subject = ask_for_contact()
             if subject is None:
-                return 1
+                # The operator's own choice (Cancel, or a signal), not a fault.
+                store.close()
+                UI.info(
+                    "pushdesk stopped before starting: it needs a contact for "
+                    "push services (give one at the next start, or with "
+                    "--vapid-subject)"
+                )
+                return 0
             store.settings.set(VAPID_SUBJECT, subject)
         runtime = Runtime(config, store)
     except PushdeskError as exc:
@@ -79,6 +86,8 @@ def run(config: Config) -> int:
 
 def ask_for_contact() -> str | None:
     dialog = ContactDialog()
+    UI.info("asking for the contact for push services")
+    # exec(), as no asyncio loop runs yet to await a dialog on.
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.subject()
