@@ -61,6 +61,9 @@ class ReminderDraft:
     urgency: Urgency = Urgency.NORMAL
     repeat: str | None = None  # a scheduling.recurrence.Recurrence as text
     icon: str | None = None  # the notification's image; None: pushdesk's own
+    # The device whose visitor set this reminder from the page; None: the
+    # operator's.
+    visitor_device: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class ReminderQuery:
     device: int | None = None  # targets this device by id
     due_from: datetime | None = None
     due_until: datetime | None = None
+    from_visitors: bool = False  # only those visitors set from the page
     sort: str = "due"  # due, title, status or created
     descending: bool = True
 
@@ -95,6 +99,11 @@ class Reminder:
     anchor_at: datetime | None = None  # first occurrence: fixes the time of day
     late: bool = False  # its last occurrence went out late (pushdesk was off)
     icon: str | None = None
+    visitor_device: int | None = None  # see ReminderDraft
+
+    @property
+    def from_visitor(self) -> bool:
+        return self.visitor_device is not None
 
     @property
     def topic(self) -> str:

@@ -31,6 +31,18 @@ class DeviceLimitReached(PushdeskError):
     """One client address already has as many devices as the settings allow."""
 
 
+class Forbidden(PushdeskError):
+    """A visitor asked for something that is not theirs to ask (another
+    device's reminder, more than allowed, a feature turned off).
+
+    ``field`` names the part of the request at fault, when one is.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotOwner(PushdeskError):
     """A request about a known device that does not prove it is that device
     (its auth secret)."""

@@ -27,6 +27,7 @@ class ReminderSent:
     body: str
     delivered: int
     total: int
+    visitor_device: int | None = None  # set by a visitor from this device
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,19 @@ DEFAULT_TESTS_PER_MINUTE = 3
 DEFAULT_WEBSOCKETS_PER_ADDRESS = 10
 DEFAULT_MAX_LABEL_LENGTH = 100
 
+# Reminders visitors set from the page for their own device
+# (services/self_reminders.py). "Check the oven in 15 minutes" is the use; a
+# week ahead is plenty, and ten waiting per device is more than a person keeps.
+DEFAULT_VISITOR_PENDING_PER_DEVICE = 10
+DEFAULT_VISITOR_MIN_DELAY_MINUTES = 1
+DEFAULT_VISITOR_MAX_DELAY_DAYS = 7
+DEFAULT_VISITOR_MESSAGE_LENGTH = 200
+DEFAULT_VISITOR_REQUESTS_PER_MINUTE = 20
+# A visitor's message goes out as one push with a short title; this many
+# characters always fit its 3,993 bytes, even each taking 4 bytes of UTF-8
+# and escaped in JSON.
+MAX_VISITOR_MESSAGE_LENGTH = 500
+
 T = TypeVar("T")
 
 
@@ -89,6 +102,13 @@ class OperatorSettings:
     tests_per_minute: int = DEFAULT_TESTS_PER_MINUTE
     websockets_per_address: int = DEFAULT_WEBSOCKETS_PER_ADDRESS
     max_label_length: int = DEFAULT_MAX_LABEL_LENGTH
+    # Reminders visitors set from the page for their own device.
+    visitor_reminders: bool = True
+    visitor_pending_per_device: int = DEFAULT_VISITOR_PENDING_PER_DEVICE
+    visitor_min_delay_minutes: int = DEFAULT_VISITOR_MIN_DELAY_MINUTES
+    visitor_max_delay_days: int = DEFAULT_VISITOR_MAX_DELAY_DAYS
+    visitor_message_length: int = DEFAULT_VISITOR_MESSAGE_LENGTH
+    visitor_requests_per_minute: int = DEFAULT_VISITOR_REQUESTS_PER_MINUTE
 
     @property
     def main_port(self) -> int:
@@ -450,6 +470,62 @@ CATALOGUE: tuple[Setting[Any], ...] = (
         str,
         read_limit(10, LABEL_LENGTH_CAP),
         check_limit(10, LABEL_LENGTH_CAP, "The longest device name"),
+    ),
+    # Reminders from the page: read on every request, so a change applies at
+    # once (turning them off keeps those already set; the operator may cancel
+    # them).
+    Setting[bool](
+        "visitor_reminders",
+        "visitor_reminders",
+        "Visitors may set reminders from the page",
+        Applies.AT_ONCE,
+        lambda flag: "1" if flag else "0",
+        _flag,
+    ),
+    Setting[int](
+        "visitor_pending_per_device",
+        "visitor_pending_per_device",
+        "Waiting reminders per device",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 1000),
+        check_limit(1, 1000, "Waiting reminders per device"),
+    ),
+    Setting[int](
+        "visitor_min_delay_minutes",
+        "visitor_min_delay_minutes",
+        "Shortest delay (minutes)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 24 * 60),
+        check_limit(1, 24 * 60, "The shortest delay in minutes"),
+    ),
+    Setting[int](
+        "visitor_max_delay_days",
+        "visitor_max_delay_days",
+        "Longest delay (days)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 365),
+        check_limit(1, 365, "The longest delay in days"),
+    ),
+    Setting[int](
+        "visitor_message_length",
+        "visitor_message_length",
+        "Longest message (characters)",
+        Applies.AT_ONCE,
+        str,
+        read_limit(10, MAX_VISITOR_MESSAGE_LENGTH),
+        check_limit(10, MAX_VISITOR_MESSAGE_LENGTH, "The longest visitor message"),
+    ),
+    Setting[int](
+        "visitor_requests_per_minute",
+        "visitor_requests_per_minute",
+        "Reminder requests per address per minute",
+        Applies.AT_ONCE,
+        str,
+        read_limit(1, 600),
+        check_limit(1, 600, "Reminder requests per address per minute"),
     ),
 )
 

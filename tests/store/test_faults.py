@@ -26,7 +26,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from pushdesk.cli import main
 from pushdesk.clock import system_clock
 from pushdesk.config import Config, ServerOptions
-from pushdesk.domain import Outcome, ReminderStatus, Subscription, Urgency
+from pushdesk.domain import (
+    Outcome,
+    ReminderDraft,
+    ReminderStatus,
+    Subscription,
+    Urgency,
+)
 from pushdesk.errors import PushdeskError, StorageError, StorageKind
 from pushdesk.events import Alert, Event, EventHub
 from pushdesk.push.guard import EndpointGuard
@@ -711,21 +717,26 @@ def test_a_first_start_that_stopped_before_its_first_migration_is_finished(
 
 
 def test_an_older_database_is_migrated(db_path: Path) -> None:
-    Store.open(db_path).close()
+    store = Store.open(db_path)
+    when = FakeClock().now
+    store.reminders.add(ReminderDraft("Tea", "Kettle", None, when), when)
+    store.close()
     with sqlite3.connect(db_path) as connection:
         # Back to how the previous version left it.
         connection.execute(
-            "DELETE FROM _sqlite_migrations WHERE name = "
-            "'m006_warned_subscriptions_index'"
+            "DELETE FROM _sqlite_migrations WHERE name = 'm007_visitor_reminders'"
         )
-        connection.execute("DROP INDEX subscriptions_warned")
+        connection.execute("DROP INDEX reminders_visitor")
+        connection.execute("ALTER TABLE reminders DROP COLUMN visitor_device")
     connection.close()
 
     store = Store.open(db_path)
 
-    indexes = [i.name for i in store.db["subscriptions"].indexes]
+    indexes = [i.name for i in store.db["reminders"].indexes]
+    kept = store.reminders.all()
     store.close()
-    assert "subscriptions_warned" in indexes
+    assert "reminders_visitor" in indexes
+    assert [(r.title, r.visitor_device) for r in kept] == [("Tea", None)]
 
 
 # -- a certificate pushdesk cannot use ---------------------------------------

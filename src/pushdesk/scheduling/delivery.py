@@ -454,7 +454,13 @@ class DeliveryEngine:
         self._hub.publish(ReminderChanged(reminder.id))
         self._hub.publish(
             ReminderSent(
-                reminder.id, now, reminder.title, reminder.message, delivered, total
+                reminder.id,
+                now,
+                reminder.title,
+                reminder.message,
+                delivered,
+                total,
+                reminder.visitor_device,
             )
         )
 

@@ -7,8 +7,10 @@ from typing import Any, NoReturn
 from aiohttp import HttpVersion11, hdrs, web
 
 from pushdesk import __version__
+from pushdesk.domain import Reminder
 from pushdesk.errors import (
     DeviceLimitReached,
+    Forbidden,
     InvalidInput,
     NotFound,
     NotOwner,
@@ -19,10 +21,14 @@ from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.server.schemas import (
     DeviceTestBody,
     ReceiptBody,
+    SelfReminderBody,
+    SelfReminderCancelBody,
+    SelfReminderListBody,
     SubscribeBody,
     UnsubscribeBody,
 )
 from pushdesk.services import Services
+from pushdesk.store.db import to_db_time
 from pushdesk.validation import check
 
 SERVICES = web.AppKey("services", Services)
@@ -134,6 +140,68 @@ async def unsubscribe(request: web.Request) -> web.Response:
     return web.json_response({"removed": removed.id})
 
 
+def _self_reminder(reminder: Reminder) -> dict[str, Any]:
+    """A visitor's reminder as the page shows it: text only, never HTML."""
+    return {
+        "id": reminder.id,
+        "message": reminder.message,
+        "due_at": to_db_time(reminder.due_at),
+        "status": reminder.status.value,
+    }
+
+
+async def create_self_reminder(request: web.Request) -> web.Response:
+    """A visitor sets a reminder for their own device (and, proven, others)."""
+    origins = request.app[ALLOWED_PUSH_ORIGINS]
+    body = check(SelfReminderBody, await read_json(request), origins)
+
+    reminder = request.app[SERVICES].self_reminders.create(
+        body.replacement(),
+        body.message,
+        in_minutes=body.in_minutes,
+        at=body.due(),
+        also=body.others(),
+    )
+    return web.json_response({"reminder": _self_reminder(reminder)}, status=201)
+
+
+async def list_self_reminders(request: web.Request) -> web.Response:
+    """A device's own reminders still to go out, and the limits the page keeps."""
+    origins = request.app[ALLOWED_PUSH_ORIGINS]
+    proof = check(SelfReminderListBody, await read_json(request), origins)
+
+    services = request.app[SERVICES].self_reminders
+    pending = services.pending(proof.replacement())
+    limits = services.limits()
+    return web.json_response(
+        {
+            "reminders": [_self_reminder(reminder) for reminder in pending],
+            "limits": {
+                "max_message_length": limits.max_message_length,
+                "min_delay_minutes": limits.min_delay_minutes,
+                "max_delay_minutes": limits.max_delay_minutes,
+                "max_pending": limits.max_pending,
+            },
+        }
+    )
+
+
+async def cancel_self_reminder(request: web.Request) -> web.Response:
+    origins = request.app[ALLOWED_PUSH_ORIGINS]
+    reminder_id = _row_id(request.match_info["id"])
+    proof = check(SelfReminderCancelBody, await read_json(request), origins)
+
+    request.app[SERVICES].self_reminders.cancel(proof.replacement(), reminder_id)
+    return web.json_response({"cancelled": reminder_id})
+
+
+def _row_id(text: str) -> int:
+    """A reminder id from the path: digits, as the list gave them."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise InvalidInput("The reminder id must be a whole number.", "id")
+    return int(text)
+
+
 # aiohttp's own refusals carry the bare status phrase; say it in a sentence.
 _SENTENCES = {
     "Not Found": "There is nothing at this address.",
@@ -155,6 +223,8 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return json_error(403, str(exc))
     except NotOwner as exc:
         return json_error(403, str(exc), "keys.auth")
+    except Forbidden as exc:
+        return json_error(403, str(exc), exc.field)
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
@@ -210,3 +280,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete("/api/subscriptions", unsubscribe, **json_expect)
     app.router.add_post("/api/receipts", receipt, **json_expect)
     app.router.add_post("/api/test-notification", test_notification, **json_expect)
+    app.router.add_post("/api/self-reminders", create_self_reminder, **json_expect)
+    app.router.add_post("/api/self-reminders/list", list_self_reminders, **json_expect)
+    app.router.add_delete(
+        "/api/self-reminders/{id}", cancel_self_reminder, **json_expect
+    )

@@ -123,6 +123,15 @@ def same_origin(request: web.Request) -> bool:
 
 
 def _message(event: Event) -> dict[str, Any] | None:
+    if isinstance(event, ReminderSent) and event.visitor_device is not None:
+        # A visitor's own reminder is theirs alone: every page hears that one
+        # went out, and only the page of that device (which knows its id)
+        # asks for its list again. No text goes to the others.
+        return {
+            "type": "self_reminder_sent",
+            "id": event.id,
+            "device": event.visitor_device,
+        }
     if isinstance(event, ReminderSent):
         return {
             "type": "reminder_sent",

@@ -24,6 +24,8 @@ MINUTE = timedelta(minutes=1)
 # The routes counted per client address, by method and path.
 SUBSCRIBE = ("POST", "/api/subscriptions")
 TEST_NOTIFICATION = ("POST", "/api/test-notification")
+# Every request under this path, whatever its method, counts towards one limit.
+SELF_REMINDERS = "/api/self-reminders"
 
 
 def refusal(
@@ -113,6 +115,13 @@ class ClientLimits:
                 "try again in {wait} seconds.",
             ),
         }
+        self._self_reminders = _Rated(
+            RateLimit(
+                lambda: self.current.visitor_requests_per_minute, MINUTE, services.now
+            ),
+            "Too many reminder requests from this address; "
+            "try again in {wait} seconds.",
+        )
         self._unsubscribe: Callable[[], None] | None = services.hub.subscribe(
             self._reread
         )
@@ -128,6 +137,8 @@ class ClientLimits:
     def refused(self, request: web.Request) -> web.Response | None:
         """A 429 with Retry-After if this address asked this route too often."""
         rated = self._rated.get((request.method, request.path))
+        if rated is None and _under(request.path, SELF_REMINDERS):
+            rated = self._self_reminders
         if rated is None:
             return None
         wait = rated.limit.retry_after(request.remote or "?")
@@ -143,6 +154,10 @@ class ClientLimits:
     def _reread(self, event: Event) -> None:
         if isinstance(event, SettingsChanged):
             self.current = self._settings.current()
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
 
 
 LIMITS = web.AppKey("client_limits", ClientLimits)

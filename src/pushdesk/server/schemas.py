@@ -8,6 +8,7 @@ and turns the first problem into InvalidInput, which the API renders as a 400.
 query string and body are ignored, so they have no schema.
 """
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -39,8 +40,32 @@ def _receipt_kind(value: str) -> str:
     return value
 
 
+def _moment(value: str) -> str:
+    _parse_moment(value)
+    return value
+
+
+def _parse_moment(value: str) -> datetime:
+    """An ISO 8601 time with its offset, as ``Date.toISOString()`` writes it."""
+    if len(value) > 40:
+        raise ValueError("is not a time.")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            "is not a time; write it as ISO 8601, like 2026-12-04T17:30:00Z."
+        ) from None
+    if moment.tzinfo is None:
+        raise ValueError("has no time zone; end it with Z or an offset like +01:00.")
+    return moment
+
+
 # SQLite's rowids are signed 64-bit numbers.
 RowId = Annotated[int, Field(gt=0, lt=2**63)]
+Moment = Annotated[str, AfterValidator(_moment)]
+# The settings hold the real limits; these only bound what is read at all.
+VisitorMessage = Annotated[str, Field(max_length=2000)]
+Minutes = Annotated[int, Field(gt=0, le=10_000_000)]
 ReceiptToken = Annotated[str, AfterValidator(_receipt_token)]
 ReceiptKind = Annotated[str, AfterValidator(_receipt_kind)]
 
@@ -95,3 +120,29 @@ class ReceiptBody(Schema):
     device: RowId
     receipt: ReceiptToken
     kind: ReceiptKind
+
+
+class SelfReminderBody(DeviceProof):
+    """POST /api/self-reminders: a visitor sets a reminder for their device,
+    ``in_minutes`` from now or ``at`` a time; ``also`` adds other devices of
+    theirs, each proven by its own secret."""
+
+    message: VisitorMessage
+    in_minutes: Minutes | None = None
+    at: Moment | None = None
+    also: list[DeviceProof] = Field(default_factory=list, max_length=10)
+
+    def due(self) -> datetime | None:
+        return None if self.at is None else _parse_moment(self.at)
+
+    def others(self) -> list[Replacement]:
+        return [proof.replacement() for proof in self.also]
+
+
+class SelfReminderListBody(DeviceProof):
+    """POST /api/self-reminders/list: a device asks for its waiting reminders
+    (a POST, as the secret must not travel in a URL)."""
+
+
+class SelfReminderCancelBody(DeviceProof):
+    """DELETE /api/self-reminders/{id}: a device cancels one of its own."""

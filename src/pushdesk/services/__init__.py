@@ -10,6 +10,7 @@ from pushdesk.clock import Clock
 from pushdesk.events import EventHub
 from pushdesk.services.deliveries import DeliveryLogService
 from pushdesk.services.reminders import ReminderService
+from pushdesk.services.self_reminders import SelfReminderService
 from pushdesk.services.sending import SendingControl
 from pushdesk.services.settings import SettingsService
 from pushdesk.services.subscriptions import SubscriptionService
@@ -28,6 +29,9 @@ class Services:
         self.deliveries = DeliveryLogService(store, clock)
         self.settings = SettingsService(store, hub)
         self.sending = SendingControl(store, hub)
+        self.self_reminders = SelfReminderService(
+            self.reminders, self.subscriptions, self.settings, clock
+        )
 
     def now(self) -> datetime:
         return self._clock()

@@ -1,6 +1,6 @@
 """Reminders: scheduling, editing, cancelling and sending them early."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
@@ -22,6 +22,8 @@ from pushdesk.store.receipts import Reach
 from pushdesk.validation import is_text, parse_click_url
 
 MAX_TITLE_LENGTH = 200
+# What a visitor's reminder is called on their screen; they write the message.
+VISITOR_TITLE = "Reminder"
 EVERYONE = Target()
 MAX_LEAD = timedelta(days=36525)
 
@@ -44,6 +46,15 @@ class ReminderLine:
 
     reminder: Reminder
     reach: Reach
+    # For a reminder a visitor set from the page: their device's name, "device
+    # N" when it has none, or "a removed device".
+    visitor: str | None = None
+
+
+def visitor_name(device: int, labels: dict[int, str | None]) -> str:
+    if device not in labels:
+        return "a removed device"
+    return labels[device] or f"device {device}"
 
 
 class ReminderService:
@@ -101,6 +112,43 @@ class ReminderService:
         reminder = self._store.reminders.add(draft, self._clock())
         self._hub.publish(ReminderChanged(reminder.id))
         return reminder
+
+    def schedule_for_visitor(
+        self,
+        message: str,
+        due_at: datetime,
+        *,
+        visitor_device: int,
+        devices: list[int],
+        ttl: int,
+        most_pending: int,
+    ) -> Reminder | None:
+        """A reminder a visitor set from the page, for devices they proved are
+        theirs; None if their device already has ``most_pending`` waiting.
+
+        Urgency is high: the visitor asked for this very time.
+        """
+        draft = self._draft(
+            VISITOR_TITLE,
+            message,
+            None,
+            due_at,
+            Target(subscription_ids=tuple(devices)),
+            ttl,
+            Urgency.HIGH,
+            None,
+            None,
+        )
+        draft = replace(draft, visitor_device=visitor_device)
+        reminder = self._store.reminders.add_for_visitor(
+            draft, self._clock(), most_pending
+        )
+        if reminder is not None:
+            self._hub.publish(ReminderChanged(reminder.id))
+        return reminder
+
+    def pending_of_visitor(self, visitor_device: int) -> list[Reminder]:
+        return self._store.reminders.pending_of_visitor(visitor_device)
 
     def edit(
         self,
@@ -206,7 +254,16 @@ class ReminderService:
         """One page of a listing, each reminder with how far it got."""
         reminders = self._store.reminders.page(query, offset, limit)
         reach = self._store.receipts.reach([r.id for r in reminders])
-        return [ReminderLine(r, reach.get(r.id, Reach())) for r in reminders]
+        devices = [r.visitor_device for r in reminders if r.visitor_device]
+        labels = self._store.subscriptions.labels(devices) if devices else {}
+        return [
+            ReminderLine(
+                r,
+                reach.get(r.id, Reach()),
+                visitor_name(r.visitor_device, labels) if r.visitor_device else None,
+            )
+            for r in reminders
+        ]
 
     def progress(self) -> tuple[int, int] | None:
         """Sends settled of all sends, over everything going out right now."""

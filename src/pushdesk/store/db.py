@@ -304,6 +304,20 @@ def m006_warned_subscriptions_index(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_visitor_reminders(db: sqlite_utils.Database) -> None:
+    # Reminders a visitor set from the page for their own device. The device
+    # id is kept without a foreign key: the reminder, and its log, outlive a
+    # removed device. The index serves "this device's pending reminders".
+    db.executescript(
+        """
+        ALTER TABLE reminders ADD COLUMN visitor_device INTEGER;
+        CREATE INDEX reminders_visitor ON reminders (visitor_device, status)
+            WHERE visitor_device IS NOT NULL;
+        """
+    )
+
+
 def open_database(
     path: Path, busy_timeout: float | None = None
 ) -> sqlite_utils.Database:

@@ -56,6 +56,8 @@ def _filter(query: ReminderQuery) -> tuple[str, list[Any]]:
     if query.due_until is not None:
         clauses.append("due_at <= ?")
         values.append(to_db_time(query.due_until))
+    if query.from_visitors:
+        clauses.append("visitor_device IS NOT NULL")
     return " AND ".join(clauses), values
 
 
@@ -72,7 +74,13 @@ def _columns(draft: ReminderDraft) -> dict[str, Any]:
         "repeat": draft.repeat,
         "anchor_at": to_db_time(draft.due_at),
         "icon": draft.icon,
+        "visitor_device": draft.visitor_device,
     }
+
+
+# A visitor's reminders still to go out, along the reminders_visitor index.
+_PENDING = (ReminderStatus.SCHEDULED.value, ReminderStatus.SENDING.value)
+_PENDING_OF_VISITOR = "visitor_device = ? AND status IN (?, ?) AND deleted_at IS NULL"
 
 
 class ReminderStore:
@@ -89,6 +97,32 @@ class ReminderStore:
             }
             row_id = self._table.insert(values).last_pk
         return self.get(int(row_id or 0))
+
+    def add_for_visitor(
+        self, draft: ReminderDraft, now: datetime, most_pending: int
+    ) -> Reminder | None:
+        """Add a visitor's reminder unless their device already has
+        ``most_pending`` waiting; counted and added in one transaction, so two
+        requests at once cannot both slip under the limit."""
+        assert draft.visitor_device is not None
+        with write(self._db):
+            if self.pending_count(draft.visitor_device) >= most_pending:
+                return None
+            return self.add(draft, now)
+
+    def pending_count(self, visitor_device: int) -> int:
+        row = self._db.execute(
+            f"SELECT count(*) FROM reminders WHERE {_PENDING_OF_VISITOR}",
+            [visitor_device, *_PENDING],
+        ).fetchone()
+        return int(row[0])
+
+    def pending_of_visitor(self, visitor_device: int) -> list[Reminder]:
+        """What a visitor's device set and is still to go out, soonest first."""
+        rows = self._table.rows_where(
+            _PENDING_OF_VISITOR, [visitor_device, *_PENDING], order_by="due_at, id"
+        )
+        return [reminder_from_row(row) for row in rows]
 
     def edit(self, reminder_id: int, draft: ReminderDraft) -> bool:
         """Replace what a scheduled reminder says and when; False if it moved on."""

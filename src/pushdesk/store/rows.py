@@ -34,6 +34,7 @@ def reminder_from_row(row: dict[str, Any]) -> Reminder:
         anchor_at=from_db_time(row["anchor_at"]) if row["anchor_at"] else None,
         late=bool(row["late"]),
         icon=row.get("icon"),
+        visitor_device=row.get("visitor_device"),
     )
 
 

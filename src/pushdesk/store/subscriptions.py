@@ -118,6 +118,15 @@ class SubscriptionStore:
     def all(self) -> list[Subscription]:
         return self._select("", [])
 
+    def labels(self, ids: Sequence[int]) -> dict[int, str | None]:
+        """The name of each of these devices that still exists."""
+        rows = self._db.execute(
+            "SELECT id, label FROM subscriptions "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(ids))],
+        )
+        return {row[0]: row[1] for row in rows.fetchall()}
+
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM subscriptions").fetchone()[0])
 

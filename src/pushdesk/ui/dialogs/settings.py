@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -320,7 +321,9 @@ class SettingsDialog(QDialog):
                 return saved
 
         # On the saved settings, so one that has no field here is kept.
-        numbers = {name: spin.value() for name, spin in self.number_spins.items()}
+        numbers: dict[str, Any] = {
+            name: spin.value() for name, spin in self.number_spins.items()
+        }
         settings = replace(
             self._saved,
             **numbers,
