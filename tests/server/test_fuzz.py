@@ -17,7 +17,7 @@ import os
 import string
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -453,12 +453,101 @@ def test_receipts_never_fail(
     assert seen[204], seen
 
 
+# --- A visitor's own reminders (issue 8) ---------------------------------------
+
+VISITOR_DEVICES = (
+    "https://fcm.googleapis.com/send/a",
+    "https://fcm.googleapis.com/send/b",
+)
+visitor_proofs = st.fixed_dictionaries(
+    {"endpoint": st.sampled_from(VISITOR_DEVICES), "auth": st.just(AUTH)}
+)
+visitor_messages = st.text(max_size=250) | st.sampled_from(
+    ["Check the oven", "<img src=x onerror=alert(1)>", "a\u202eb", " ", "\x00"]
+)
+moments = st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat())
+self_reminders = spoiled(
+    st.fixed_dictionaries(
+        {
+            "endpoint": st.sampled_from(VISITOR_DEVICES),
+            "auth": st.just(AUTH),
+            "message": visitor_messages,
+        },
+        optional={
+            "in_minutes": st.integers(min_value=-5, max_value=20_000),
+            "at": moments,
+            "also": st.lists(visitor_proofs | good_proofs(), max_size=3),
+        },
+    ),
+    ODD_PROOF
+    | {
+        "message": json_values,
+        "in_minutes": json_scalars,
+        "at": st.text(max_size=40) | json_scalars,
+        "also": json_values,
+    },
+)
+
+
+def test_self_reminders_never_fail_and_reach_only_proven_devices(
+    server: LiveServer, clock: FakeClock, store: Store, services: Services
+) -> None:
+    ids = {
+        services.subscriptions.register(SubscriptionInput(endpoint, P256DH, AUTH))[0].id
+        for endpoint in VISITOR_DEVICES
+    }
+    services.reminders.schedule("Operator's", "Not theirs", None, clock.now)
+    # Room for every valid one, so that the rules and not the limit decide.
+    services.settings.save(
+        replace(
+            services.settings.current(),
+            vapid_subject="mailto:ops@example.org",
+            visitor_pending_per_device=1000,
+        )
+    )
+
+    created = post_many(
+        server, clock, ("POST", "/api/self-reminders"), anything_or(self_reminders), 400
+    )
+    listed = post_many(
+        server,
+        clock,
+        ("POST", "/api/self-reminders/list"),
+        anything_or(spoiled(visitor_proofs, ODD_PROOF)),
+        100,
+    )
+    cancelled = post_many(
+        server,
+        clock,
+        ("DELETE", "/api/self-reminders/1"),
+        anything_or(spoiled(visitor_proofs, ODD_PROOF)),
+        100,
+    )
+
+    assert_store_sound(store)
+    assert created[201], created
+    assert listed[200], listed
+    assert cancelled[403], cancelled  # reminder 1 is the operator's
+    for reminder in store.reminders.all():
+        if reminder.visitor_device is None:
+            assert reminder.message == "Not theirs"
+            continue
+        assert reminder.visitor_device in ids
+        assert set(reminder.target.subscription_ids) <= ids
+        assert 0 < len(reminder.message) <= 200
+
+
 ROUTES = [
     "/api/vapid-public-key",
     "/api/health",
     "/api/subscriptions",
     "/api/receipts",
     "/api/test-notification",
+    "/api/self-reminders",
+    "/api/self-reminders/list",
+    "/api/self-reminders/1",
+    "/api/self-reminders/-1",
+    "/api/self-reminders/99999999999999999999999",
     "/api/nothing-here",
 ]
 # Every method aiohttp's HTTP parser knows (CONNECT aside, which opens a
@@ -538,6 +627,9 @@ API = [
     ("DELETE", "/api/subscriptions"),
     ("POST", "/api/receipts"),
     ("POST", "/api/test-notification"),
+    ("POST", "/api/self-reminders"),
+    ("POST", "/api/self-reminders/list"),
+    ("DELETE", "/api/self-reminders/1"),
 ]
 
 

@@ -66,6 +66,11 @@ MAIN_ROUTES = {
     ("DELETE", "/api/subscriptions"),
     ("POST", "/api/receipts"),
     ("POST", "/api/test-notification"),
+    # Issue 8: a visitor's reminders for their own device, proven by its
+    # secret; they reach no other device and no operator's reminder.
+    ("POST", "/api/self-reminders"),
+    ("POST", "/api/self-reminders/list"),
+    ("DELETE", "/api/self-reminders/{id}"),
 }
 
 # The plain-HTTP set-up page beside HTTPS: the CA certificate, and a redirect
@@ -332,6 +337,14 @@ def wrong_proofs(device: int) -> dict[Route, dict[str, Any]]:
             "label": "pwned",
             "replaces": {"endpoint": ENDPOINT, "auth": auth},
         },
+        ("POST", "/api/self-reminders"): {
+            "endpoint": ENDPOINT,
+            "auth": auth,
+            "message": "pwned",
+            "in_minutes": 5,
+        },
+        ("POST", "/api/self-reminders/list"): {"endpoint": ENDPOINT, "auth": auth},
+        ("DELETE", "/api/self-reminders/1"): {"endpoint": ENDPOINT, "auth": auth},
     }
 
 
@@ -342,8 +355,19 @@ def wrong_proofs(device: int) -> dict[Route, dict[str, Any]]:
         ("POST", "/api/test-notification"),
         ("POST", "/api/receipts"),
         ("POST", "/api/subscriptions"),
+        ("POST", "/api/self-reminders"),
+        ("POST", "/api/self-reminders/list"),
+        ("DELETE", "/api/self-reminders/1"),
     ],
-    ids=["unsubscribe", "test-notification", "receipt", "subscribe"],
+    ids=[
+        "unsubscribe",
+        "test-notification",
+        "receipt",
+        "subscribe",
+        "self-reminder",
+        "self-reminder-list",
+        "self-reminder-cancel",
+    ],
 )
 async def test_a_writing_route_without_the_devices_proof_changes_nothing(
     client: Client,
