@@ -7,7 +7,11 @@ import pytest
 
 from pushdesk import __version__
 from pushdesk.cli import main, parse_duration
+from pushdesk.clock import system_clock
 from pushdesk.config import DATA_DIR_ENV, resolve_data_dir
+from pushdesk.domain import Replacement, SubscriptionInput
+from pushdesk.events import EventHub
+from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.keys import AUTH, P256DH
 
@@ -637,3 +641,24 @@ def test_export_over_an_existing_readable_file_makes_it_owner_only(
     )
 
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_reminders_json_says_which_a_visitor_set_and_from_which_device(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    store = Store.open(data_dir / "pushdesk.db")
+    services = Services(store, EventHub(), system_clock)
+    endpoint = "https://fcm.googleapis.com/fcm/send/anna"
+    device, _ = services.subscriptions.register(
+        SubscriptionInput(endpoint, P256DH, AUTH)
+    )
+    services.self_reminders.create(Replacement(endpoint, AUTH), "Oven", in_minutes=5)
+    services.reminders.schedule("Stand-up", "Big room", None, system_clock())
+    store.close()
+
+    _, listing, _ = run(capsys, "reminders", "--json", "--data-dir", str(data_dir))
+
+    rows = {row["message"]: row for row in json.loads(listing)}
+    assert rows["Oven"]["visitor_device"] == device.id
+    assert rows["Oven"]["target"] == {"groups": [], "subscriptions": [device.id]}
+    assert rows["Big room"]["visitor_device"] is None

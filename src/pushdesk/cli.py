@@ -545,6 +545,8 @@ def run_list_reminders(args: argparse.Namespace) -> int:
                 "subscriptions": list(r.target.subscription_ids),
             },
             "repeat": Recurrence.from_text(r.repeat).describe() if r.repeat else None,
+            # The device whose visitor set it from the page; null: the operator's.
+            "visitor_device": r.visitor_device,
             "ttl": r.ttl,
             "urgency": r.urgency.value,
             "delivered": reach[r.id].delivered if r.id in reach else 0,
