@@ -168,6 +168,20 @@ def fill(services: Services, store: Store) -> None:
     )
     reminders.cancel(cancelled.id)
 
+    # Two that visitors set from the page for their own devices.
+    for phone, message, minutes in (
+        (ids[0], "Check the oven", 25),
+        (ids[1], "Call the plumber back", 4 * 60),
+    ):
+        reminders.schedule_for_visitor(
+            message,
+            now + timedelta(minutes=minutes),
+            visitor_device=phone,
+            devices=[phone],
+            ttl=24 * 60 * 60,
+            most_pending=10,
+        )
+
 
 def _state(outcome: object) -> str:
     return {Delivered: "delivered", Gone: "gone"}.get(type(outcome), "failed")
@@ -210,6 +224,9 @@ async def shoot(runtime: Runtime, folder: Path) -> None:
     settings.show_section(Section.DEVICES)
     await asyncio.sleep(0.3)
     settings.grab().save(str(folder / "dialog-settings-devices.png"))
+    settings.show_section(Section.VISITORS)
+    await asyncio.sleep(0.3)
+    settings.grab().save(str(folder / "dialog-settings-visitors.png"))
     settings.reject()
 
     window.quit()

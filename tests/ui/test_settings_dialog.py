@@ -4,6 +4,7 @@ about what needs a restart."""
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit
@@ -289,4 +290,71 @@ def test_saving_one_tab_keeps_every_other_setting(
 
     assert services.settings.current() == replace(
         everything, default_ttl=timedelta(hours=2)
+    )
+
+
+def test_the_visitors_tab_shows_and_saves_reminders_from_the_page(
+    qtbot: QtBot, services: Services
+) -> None:
+    services.settings.save(replace(SAVED, visitor_max_delay_days=3))
+    dialog = SettingsDialog(services.settings, section=Section.VISITORS)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    spins = dialog.visitor_spins
+    assert dialog.tabs.currentWidget() is dialog.pages[Section.VISITORS]
+    assert dialog.visitor_check.isChecked()
+    assert spins["visitor_max_delay_days"].value() == 3
+
+    spins["visitor_pending_per_device"].setValue(4)
+    spins["visitor_min_delay_minutes"].setValue(2)
+    spins["visitor_max_delay_days"].setValue(30)
+    spins["visitor_message_length"].setValue(120)
+    spins["visitor_requests_per_minute"].setValue(6)
+    dialog.visitor_check.setChecked(False)
+    dialog.ok_button.click()
+
+    saved = services.settings.current()
+    assert (
+        saved.visitor_reminders,
+        saved.visitor_pending_per_device,
+        saved.visitor_min_delay_minutes,
+        saved.visitor_max_delay_days,
+        saved.visitor_message_length,
+        saved.visitor_requests_per_minute,
+    ) == (False, 4, 2, 30, 120, 6)
+    assert dialog.notice_box is None  # all of them apply at once
+
+
+def test_the_visitor_limits_are_off_while_visitors_may_not_set_reminders(
+    qtbot: QtBot, dialog: SettingsDialog, services: Services
+) -> None:
+    spins = dialog.visitor_spins.values()
+    assert all(spin.isEnabled() for spin in spins)
+
+    dialog.visitor_check.setChecked(False)
+    assert not any(spin.isEnabled() for spin in spins)
+
+    dialog.visitor_check.setChecked(True)
+    assert all(spin.isEnabled() for spin in spins)
+
+
+def test_the_visitor_limits_keep_to_the_ranges_the_settings_accept(
+    dialog: SettingsDialog, services: Services
+) -> None:
+    for name, spin in dialog.visitor_spins.items():
+        least, most = spin.minimum(), spin.maximum()
+        edges = ((least - 1, False), (least, True), (most, True), (most + 1, False))
+        for value, accepted in edges:
+            changed: dict[str, Any] = {name: value}
+            problems = services.settings.problems(replace(SAVED, **changed))
+            assert (name not in problems) is accepted, (name, value)
+
+    for spin in dialog.visitor_spins.values():
+        spin.setValue(spin.maximum())
+    dialog.ok_button.click()
+
+    saved = services.settings.current()
+    assert (saved.visitor_message_length, saved.visitor_pending_per_device) == (
+        500,
+        1000,
     )

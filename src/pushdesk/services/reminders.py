@@ -164,11 +164,14 @@ class ReminderService:
         repeat: Recurrence | None = None,
         icon: str | None = None,
     ) -> Reminder:
-        """Change a reminder that has not gone out yet."""
+        """Change a reminder that has not gone out yet; one a visitor set
+        stays theirs (marked in the window, listed and cancellable on their
+        page)."""
         current = self._store.reminders.get(reminder_id)
         draft = self._draft(
             title, message, url, due_at, target, ttl, urgency, repeat, icon
         )
+        draft = replace(draft, visitor_device=current.visitor_device)
         if not self._store.reminders.edit(reminder_id, draft):
             raise InvalidInput(
                 f"Reminder {reminder_id} is {current.status.value}; only a scheduled "

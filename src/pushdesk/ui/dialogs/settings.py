@@ -46,6 +46,7 @@ class Section(Enum):
     SENDING = "Sending"
     REMINDERS = "Reminders and start-up"
     DEVICES = "Devices and limits"
+    VISITORS = "Visitors"
 
 
 SECTION_FIELDS = {
@@ -61,6 +62,14 @@ SECTION_FIELDS = {
         "tests_per_minute",
         "websockets_per_address",
         "max_body_kb",
+    ),
+    Section.VISITORS: (
+        "visitor_reminders",
+        "visitor_pending_per_device",
+        "visitor_min_delay_minutes",
+        "visitor_max_delay_days",
+        "visitor_message_length",
+        "visitor_requests_per_minute",
     ),
 }
 
@@ -80,9 +89,24 @@ NUMBER_FIELDS = (
     ("max_label_length", "Longest device &name (characters)", 1000),
     ("subscriptions_per_address", "&Devices per network address", 10_000),
     ("subscribes_per_minute", "&Subscribe requests per address a minute", 10_000),
-    ("tests_per_minute", "&Test notifications per address a minute", 600),
+    ("tests_per_minute", "&Test pushes per address a minute", 600),
     ("websockets_per_address", "&Open pages per network address", 1000),
     ("max_body_kb", "Largest request &body (KB)", 1024),
+)
+
+# The limits on reminders visitors set from the page: the field, its label,
+# and the range the catalogue's check allows (so the box cannot leave it).
+VISITOR_FIELDS = (
+    ("visitor_pending_per_device", "&Waiting reminders per device", 1, 1000),
+    ("visitor_min_delay_minutes", "&Shortest delay (minutes)", 1, 24 * 60),
+    ("visitor_max_delay_days", "&Longest delay (days)", 1, 365),
+    (
+        "visitor_message_length",
+        "Longest &message (characters)",
+        10,
+        catalogue.MAX_VISITOR_MESSAGE_LENGTH,
+    ),
+    ("visitor_requests_per_minute", "Reminder &requests per address a minute", 1, 600),
 )
 
 URGENCY_WORDS = {
@@ -126,6 +150,7 @@ class SettingsDialog(QDialog):
             Section.SENDING: self._sending_page(),
             Section.REMINDERS: self._reminders_page(),
             Section.DEVICES: self._devices_page(),
+            Section.VISITORS: self._visitors_page(),
         }
         for page_section, page in self.pages.items():
             self.tabs.addTab(page, page_section.value)
@@ -249,6 +274,24 @@ class SettingsDialog(QDialog):
             "beyond them is refused. All of these apply at once.",
         )
 
+    def _visitors_page(self) -> QWidget:
+        self.visitor_check = QCheckBox("&Visitors may set reminders from the page")
+        self.visitor_spins: dict[str, QSpinBox] = {}
+        form = QFormLayout()
+        form.addRow(self._field("visitor_reminders", self.visitor_check))
+        for name, label, least, most in VISITOR_FIELDS:
+            spin = QSpinBox(minimum=least, maximum=most)
+            self.visitor_spins[name] = spin
+            form.addRow(label, self._field(name, spin))
+        return self._page(
+            form,
+            "Once subscribed, a visitor can ask the page to remind them (“Check "
+            "the oven”, in 15 minutes). Such a reminder goes only to the visitor’s own "
+            "devices, is listed under Reminders as set by a visitor, and can be "
+            "cancelled there. The requests are counted for each network address. "
+            "All of these apply at once.",
+        )
+
     def _field(self, name: str, *parts: QWidget | QVBoxLayout) -> QWidget:
         """The input(s) of one setting with its problem shown right below."""
         row = QHBoxLayout()
@@ -300,6 +343,9 @@ class SettingsDialog(QDialog):
         self.start_minimised_check.setChecked(settings.start_minimised)
         for name, spin in self.number_spins.items():
             spin.setValue(getattr(settings, name))
+        self.visitor_check.setChecked(settings.visitor_reminders)
+        for name, spin in self.visitor_spins.items():
+            spin.setValue(getattr(settings, name))
 
     def tls_mode(self) -> TlsMode:
         if self.plain_radio.isChecked():
@@ -322,7 +368,8 @@ class SettingsDialog(QDialog):
 
         # On the saved settings, so one that has no field here is kept.
         numbers: dict[str, Any] = {
-            name: spin.value() for name, spin in self.number_spins.items()
+            name: spin.value()
+            for name, spin in (self.number_spins | self.visitor_spins).items()
         }
         settings = replace(
             self._saved,
@@ -341,6 +388,7 @@ class SettingsDialog(QDialog):
             ),
             concurrency=self.concurrency_spin.value(),
             start_minimised=self.start_minimised_check.isChecked(),
+            visitor_reminders=self.visitor_check.isChecked(),
         )
         return settings, unreadable
 
@@ -357,6 +405,7 @@ class SettingsDialog(QDialog):
             Section.SENDING: self.subject_edit,
             Section.REMINDERS: self.ttl_edit,
             Section.DEVICES: self.number_spins["stale_after_days"],
+            Section.VISITORS: self.visitor_check,
         }[section]
         first.setFocus()
 
@@ -397,11 +446,13 @@ class SettingsDialog(QDialog):
             self.http_port_spin,
             self.concurrency_spin,
             *self.number_spins.values(),
+            *self.visitor_spins.values(),
         ):
             spin.valueChanged.connect(self._revalidate)
         self.tls_group.buttonToggled.connect(self._revalidate)
         self.urgency_combo.currentIndexChanged.connect(self._revalidate)
         self.start_minimised_check.toggled.connect(self._revalidate)
+        self.visitor_check.toggled.connect(self._revalidate)
 
     def _revalidate(self) -> None:
         mode = self.tls_mode()
@@ -414,6 +465,9 @@ class SettingsDialog(QDialog):
             self.key_button,
         ):
             widget.setEnabled(own)
+        # Kept, not cleared, while off: turning it on again restores them.
+        for spin in self.visitor_spins.values():
+            spin.setEnabled(self.visitor_check.isChecked())
         self._show_problems(self.problems())
 
     def _show_problems(self, problems: dict[str, str]) -> None:

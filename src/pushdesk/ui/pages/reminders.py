@@ -3,10 +3,21 @@
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from enum import Enum
+from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6 import QtGui
+from PySide6.QtCore import QModelIndex, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,10 +38,15 @@ from pushdesk.services import Services
 from pushdesk.services.reminders import ReminderLine
 from pushdesk.ui.formatting import local_time
 from pushdesk.ui.paged import Column, PagedTableModel, SortGuard
+from pushdesk.ui.status_icons import SIZE as ICON_SIZE
 from pushdesk.ui.status_icons import status_colour, status_icon
 
-COLUMN_WIDTHS = (185, 120, 240, 100, 170, 130, 72, 56, 56, 60)
+# "To" is wide enough for "Visitor · Anna's phone" beside its icon.
+COLUMN_WIDTHS = (185, 120, 240, 180, 160, 130, 72, 56, 56, 60)
 MESSAGE_COLUMN = 2
+
+# Teal: apart from every status colour, so a visitor's reminder stands out.
+VISITOR_COLOUR = "#00796b"
 
 # Due times this close are also said in words ("in 5 min", "3 h ago").
 RELATIVE_WITHIN_SECONDS = 24 * 60 * 60
@@ -59,6 +75,14 @@ def relative(moment: datetime, now: datetime) -> str:
     return f"in {amount}" if seconds > 0 else f"{amount} ago"
 
 
+class TargetChoice(Enum):
+    """The target filter's entries that are not a group (those are names)."""
+
+    ANY = "any"
+    EVERYONE = "everyone"
+    VISITORS = "visitors"
+
+
 def target_text(target: Target) -> str:
     if target.everyone:
         return "Everyone"
@@ -67,6 +91,42 @@ def target_text(target: Target) -> str:
         count = len(target.subscription_ids)
         parts.append(f"{count} device{'s' if count != 1 else ''}")
     return ", ".join(parts)
+
+
+def to_text(line: ReminderLine) -> str:
+    """Whom it goes to; a visitor's reminder says whose device set it."""
+    reminder = line.reminder
+    if line.visitor is None:
+        return target_text(reminder.target)
+    text = f"Visitor · {line.visitor}"
+    # The name says the visitor's own device; devices beyond it (others they
+    # proved were theirs, or added in an edit) are said as well.
+    target = reminder.target
+    if target.groups or target.subscription_ids != (reminder.visitor_device,):
+        text += f" → {target_text(target)}"
+    return text
+
+
+def visitor_tip(line: ReminderLine) -> str:
+    """The sentence as rich text with the name escaped: Qt takes a tooltip
+    that looks like markup for markup, and a visitor chose the name."""
+    sentence = f"Set from the page by the visitor on {line.visitor}"
+    return QtGui.Qt.convertFromPlainText(sentence, Qt.WhiteSpaceMode.WhiteSpaceNoWrap)
+
+
+@cache
+def visitor_icon() -> QIcon:
+    """A head and shoulders: someone on the page, not the operator."""
+    pixmap = QPixmap(ICON_SIZE, ICON_SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor(VISITOR_COLOUR)))
+    painter.drawEllipse(QRectF(5, 1.5, 6, 6))
+    painter.drawChord(QRectF(2, 9, 12, 12), 0, 180 * 16)
+    painter.end()
+    return QIcon(pixmap)
 
 
 def repeat_text(reminder: Reminder) -> str:
@@ -100,6 +160,7 @@ def _counted(kind: str) -> Callable[[ReminderLine], str]:
 
 
 class RemindersModel(PagedTableModel[ReminderLine]):
+    TO_COLUMN = 3
     STATUS_COLUMN = 5
 
     def __init__(self, source: "ReminderListing", clock: Clock) -> None:
@@ -113,7 +174,7 @@ class RemindersModel(PagedTableModel[ReminderLine]):
             Column[ReminderLine](
                 "Message", lambda line: " ".join(line.reminder.message.split())
             ),
-            Column[ReminderLine]("To", lambda line: target_text(line.reminder.target)),
+            Column[ReminderLine]("To", to_text),
             Column[ReminderLine]("Repeat", lambda line: repeat_text(line.reminder)),
             Column[ReminderLine]("Status", status_text, sort_key="status"),
             Column[ReminderLine]("Delivered", _counted("delivered"), align_right=True),
@@ -137,11 +198,23 @@ class RemindersModel(PagedTableModel[ReminderLine]):
                 return status_colour(status)
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_icon(status)
+        if column == self.TO_COLUMN and item.visitor is not None:
+            return _decorate_visitor(item, role)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"#{item.reminder.id}" + (
                 f" · opens {item.reminder.url}" if item.reminder.url else ""
             )
         return None
+
+
+def _decorate_visitor(line: ReminderLine, role: int) -> Any:
+    if role == Qt.ItemDataRole.ForegroundRole:
+        return QColor(VISITOR_COLOUR)
+    if role == Qt.ItemDataRole.DecorationRole:
+        return visitor_icon()
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return visitor_tip(line)
+    return None
 
 
 class ReminderListing:
@@ -297,9 +370,11 @@ class RemindersPage(QWidget):
 
     def _refresh_target_choices(self) -> None:
         groups = self._services.subscriptions.groups()
-        wanted = [("Any target", None), ("Everyone", "")] + [
-            (f"Group {name}", name) for name in groups
-        ]
+        wanted: list[tuple[str, TargetChoice | str]] = [
+            ("Any target", TargetChoice.ANY),
+            ("Everyone", TargetChoice.EVERYONE),
+            ("Set by visitors", TargetChoice.VISITORS),
+        ] + [(f"Group {name}", name) for name in groups]
         current = self.target_filter.currentData()
         if [
             self.target_filter.itemData(i) for i in range(self.target_filter.count())
@@ -319,8 +394,9 @@ class RemindersPage(QWidget):
             self.listing.query,
             text=self.text_filter.text(),
             statuses=tuple(self.status_filter.currentData() or ()),
-            everyone_only=target == "",
-            group=target or None,
+            everyone_only=target is TargetChoice.EVERYONE,
+            from_visitors=target is TargetChoice.VISITORS,
+            group=target if isinstance(target, str) else None,
         )
         self.model.refresh()
 
