@@ -6,6 +6,8 @@
 //   data-subscription-id  server id of this device's subscription (after a successful POST)
 //   data-events           connecting | open | closed   (live events WebSocket)
 //   data-last-push-id     id of the last push payload the service worker forwarded
+//   data-remind           hidden | loading | ready | off | error   ("Remind me" section)
+//   data-remind-count     how many waiting reminders the section lists
 
 const LABEL_KEY = 'pushdesk.label';
 const OPTED_OUT_KEY = 'pushdesk.optedOut';
@@ -95,6 +97,7 @@ function setState(state, message) {
   disableButton.disabled = busy;
   testButton.hidden = state !== 'subscribed';
   testButton.disabled = busy;
+  followSubscription(state);
 }
 
 /** Next to the "not secure" message: where the secure page normally is. */
@@ -196,6 +199,8 @@ async function sendJson(method, url, payload) {
       fromServer || `The server answered with an error (HTTP ${response.status}).`,
     );
     err.status = response.status;
+    // The API names the field to blame (or null), so the page can point at it.
+    err.field = data && typeof data.field === 'string' ? data.field : null;
     throw err;
   }
   return data;
@@ -434,6 +439,7 @@ function connectEvents() {
   const url = `${scheme}//${window.location.host}/api/events`;
   let delay = 1000;
   const maxDelay = 30000;
+  let reconnecting = false;
 
   const open = () => {
     body.dataset.events = 'connecting';
@@ -447,6 +453,9 @@ function connectEvents() {
     socket.addEventListener('open', () => {
       delay = 1000;
       body.dataset.events = 'open';
+      // A reminder may have gone out while the connection was down.
+      if (reconnecting) reloadReminders();
+      reconnecting = true;
     });
     socket.addEventListener('message', (event) => {
       let message;
@@ -457,6 +466,16 @@ function connectEvents() {
       }
       if (message && typeof message === 'object' && message.type === 'reminder_sent') {
         addEvent(message);
+      }
+      // Every page hears that some visitor's reminder went out; only this
+      // device's own page has a list to bring up to date.
+      if (
+        message &&
+        message.type === 'self_reminder_sent' &&
+        message.device !== undefined &&
+        String(message.device) === body.dataset.subscriptionId
+      ) {
+        reloadReminders();
       }
     });
     socket.addEventListener('close', () => {
@@ -476,12 +495,390 @@ function connectEvents() {
 }
 
 // ---------------------------------------------------------------------------
+// "Remind me": reminders this device sets for itself
+//
+// The device proves itself to the server on every call with its push
+// endpoint and auth secret, so nothing about it is kept here.
+
+// How often "in 12 min" is brought up to date.
+const RELATIVE_REFRESH_MS = 30000;
+const MINUTE_MS = 60000;
+
+const REMIND_MESSAGES = {
+  noMessage: 'Write what you want to be reminded of.',
+  noTime: 'Pick a date and time, or choose one of the quick choices.',
+  noSubscription: 'This browser has no subscription any more. Press "Enable notifications" again.',
+};
+
+const remindSection = document.getElementById('remind');
+const remindOff = document.getElementById('remind-off');
+const remindForm = document.getElementById('remind-form');
+const messageInput = document.getElementById('remind-message');
+const whenFieldset = document.getElementById('remind-when');
+const customTime = remindForm.querySelector('.custom-time');
+const atInput = document.getElementById('remind-at');
+const remindError = document.getElementById('remind-error');
+const remindNote = document.getElementById('remind-note');
+const setButton = document.getElementById('remind-set');
+const pendingPart = document.getElementById('pending-part');
+const pendingList = document.getElementById('pending');
+const pendingEmpty = document.getElementById('pending-empty');
+const pendingError = document.getElementById('pending-error');
+
+let remindDevice = null; // the device id the section is shown for, or null
+let listTicket = 0; // only the answer to the latest list request is shown
+let visitorLimits = null;
+let relativeTimer = null;
+let remindBusy = false;
+
+function setRemindState(value) {
+  body.dataset.remind = value;
+}
+
+/** Show the section while this device is subscribed, hide it otherwise. */
+function followSubscription(state) {
+  const device = state === 'subscribed' ? body.dataset.subscriptionId || null : null;
+  if (device === remindDevice) return;
+  remindDevice = device;
+  remindSection.hidden = device === null;
+
+  if (device === null) {
+    listTicket += 1; // an answer still on its way is for a device no longer here
+    window.clearInterval(relativeTimer);
+    relativeTimer = null;
+    renderPending([]);
+    setRemindState('hidden');
+    return;
+  }
+  if (relativeTimer === null) {
+    relativeTimer = window.setInterval(refreshRelativeTimes, RELATIVE_REFRESH_MS);
+  }
+  setRemindState('loading');
+  reloadReminders();
+}
+
+async function deviceProof() {
+  const subscription = registration ? await registration.pushManager.getSubscription() : null;
+  if (!subscription) throw new UserFacingError(REMIND_MESSAGES.noSubscription);
+  const { endpoint, keys } = subscription.toJSON();
+  return { endpoint, auth: keys && keys.auth };
+}
+
+/** Ask the server for this device's waiting reminders and show them. */
+async function reloadReminders() {
+  if (remindDevice === null) return;
+  listTicket += 1;
+  const ticket = listTicket;
+
+  let answer;
+  try {
+    answer = await sendJson('POST', '/api/self-reminders/list', await deviceProof());
+  } catch (err) {
+    if (ticket !== listTicket) return;
+    showListFailure(err);
+    return;
+  }
+  if (ticket !== listTicket) return;
+
+  applyLimits(answer && answer.limits);
+  renderPending(answer && Array.isArray(answer.reminders) ? answer.reminders : []);
+  remindOff.hidden = true;
+  remindForm.hidden = false;
+  pendingPart.hidden = false;
+  if (pendingError.dataset.from === 'list') pendingError.hidden = true;
+  setRemindState('ready');
+}
+
+function showListFailure(err) {
+  if (err.status === 403) {
+    // Turned off by the operator (no field), or this device is unknown to
+    // the server: either way the form cannot be used, and the server's
+    // sentence says why.
+    remindOff.textContent = describeError(err, 'Reminders cannot be set from this device.');
+    remindOff.hidden = false;
+    remindForm.hidden = true;
+    pendingPart.hidden = true;
+    renderPending([]);
+    setRemindState(err.field ? 'error' : 'off');
+    return;
+  }
+  showPendingError(describeError(err, 'Could not load your reminders.'), 'list');
+  setRemindState('error');
+}
+
+function showPendingError(message, from) {
+  pendingError.textContent = message;
+  pendingError.dataset.from = from;
+  pendingError.hidden = false;
+}
+
+/** Offer only what the server will accept. */
+function applyLimits(limits) {
+  if (!limits || typeof limits !== 'object') return;
+  visitorLimits = limits;
+  if (Number.isInteger(limits.max_message_length)) {
+    messageInput.maxLength = limits.max_message_length;
+  }
+  for (const choice of quickChoices()) {
+    const minutes = Number(choice.value);
+    choice.disabled = minutes < limits.min_delay_minutes || minutes > limits.max_delay_minutes;
+  }
+  const chosen = chosenChoice();
+  if (!chosen || chosen.disabled) {
+    const fallback = quickChoices().find((choice) => !choice.disabled);
+    (fallback || customChoice()).checked = true;
+  }
+  updateCustomTime();
+}
+
+function allChoices() {
+  return Array.from(remindForm.querySelectorAll('input[name="when"]'));
+}
+
+function quickChoices() {
+  return allChoices().filter((choice) => choice.value !== 'custom');
+}
+
+function customChoice() {
+  return allChoices().find((choice) => choice.value === 'custom');
+}
+
+function chosenChoice() {
+  return allChoices().find((choice) => choice.checked) || null;
+}
+
+/** A Date as a datetime-local input's value: local time, to the minute. */
+function localInputValue(date) {
+  const two = (n) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}` +
+    `T${two(date.getHours())}:${two(date.getMinutes())}`
+  );
+}
+
+/** Show the time field for "Pick a time", with the range the server allows. */
+function updateCustomTime() {
+  const custom = chosenChoice() === customChoice();
+  customTime.hidden = !custom;
+  if (!visitorLimits) return;
+
+  const now = Date.now();
+  // Rounded up to a whole minute, as the field cannot hold seconds.
+  const earliest = new Date(
+    Math.ceil((now + visitorLimits.min_delay_minutes * MINUTE_MS) / MINUTE_MS) * MINUTE_MS,
+  );
+  const latest = new Date(now + visitorLimits.max_delay_minutes * MINUTE_MS);
+  atInput.min = localInputValue(earliest);
+  atInput.max = localInputValue(latest);
+  if (custom && !atInput.value) {
+    // A starting point the visitor only has to nudge: the next full hour
+    // that is far enough away.
+    const suggestion = new Date(Math.max(earliest.getTime(), now + 30 * MINUTE_MS));
+    suggestion.setMinutes(0, 0, 0);
+    suggestion.setHours(suggestion.getHours() + 1);
+    atInput.value = localInputValue(suggestion <= latest ? suggestion : earliest);
+  }
+}
+
+function renderPending(reminders) {
+  pendingList.replaceChildren(...reminders.map(pendingItem));
+  pendingEmpty.hidden = reminders.length > 0;
+  body.dataset.remindCount = String(reminders.length);
+}
+
+function pendingItem(reminder) {
+  const due = new Date(reminder.due_at);
+  const item = document.createElement('li');
+  item.className = 'pending-item';
+  item.dataset.id = String(reminder.id);
+  item.dataset.status = String(reminder.status);
+
+  const when = document.createElement('p');
+  when.className = 'pending-when';
+  const time = document.createElement('time');
+  time.className = 'pending-time';
+  time.dateTime = due.toISOString();
+  time.textContent = formatDue(due);
+  const relative = document.createElement('span');
+  relative.className = 'pending-relative';
+  relative.dataset.due = String(due.getTime());
+  relative.dataset.status = String(reminder.status);
+  relative.textContent = relativeTo(due, reminder.status);
+  when.append(time, relative);
+
+  const message = document.createElement('p');
+  message.className = 'pending-message';
+  message.textContent = String(reminder.message);
+  item.append(when, message);
+
+  if (reminder.status === 'scheduled') {
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'secondary cancel';
+    cancel.textContent = 'Cancel';
+    cancel.setAttribute('aria-label', `Cancel the reminder at ${formatDue(due)}`);
+    cancel.addEventListener('click', () => cancelReminder(reminder.id, cancel));
+    item.append(cancel);
+  }
+  return item;
+}
+
+/** "17:30" today, "Tomorrow 09:00", "Fri 5 Dec 09:00" further away. */
+function formatDue(date) {
+  if (Number.isNaN(date.getTime())) return 'unknown time';
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const today = new Date();
+  if (date.toDateString() === today.toDateString()) return time;
+  const tomorrow = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1);
+  if (date.toDateString() === tomorrow.toDateString()) return `Tomorrow ${time}`;
+  const day = date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+  return `${day} ${time}`;
+}
+
+/** "in 12 min", "in 2 h 5 min", "in 3 days". */
+function relativeTo(due, status) {
+  if (status === 'sending') return 'sending now';
+  const minutes = Math.ceil((due.getTime() - Date.now()) / MINUTE_MS);
+  if (Number.isNaN(minutes)) return '';
+  if (minutes <= 0) return 'due now';
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours < 24) return rest ? `in ${hours} h ${rest} min` : `in ${hours} h`;
+  const days = Math.round(minutes / (24 * 60));
+  return `in ${days} day${days === 1 ? '' : 's'}`;
+}
+
+function refreshRelativeTimes() {
+  for (const relative of pendingList.querySelectorAll('.pending-relative')) {
+    relative.textContent = relativeTo(new Date(Number(relative.dataset.due)), relative.dataset.status);
+  }
+  if (!customTime.hidden) updateCustomTime();
+}
+
+function clearFormError() {
+  remindError.hidden = true;
+  remindError.textContent = '';
+  delete remindError.dataset.field;
+  for (const input of [messageInput, atInput, whenFieldset]) {
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+/** A sentence next to the form, and the field it is about marked. */
+function showFormError(message, field) {
+  remindError.textContent = message;
+  remindError.hidden = false;
+  if (field) remindError.dataset.field = field;
+
+  let blamed = null;
+  if (field === 'message') blamed = messageInput;
+  else if (field === 'at') blamed = atInput;
+  else if (field === 'in_minutes') blamed = whenFieldset;
+  if (blamed) {
+    blamed.setAttribute('aria-invalid', 'true');
+    if (blamed !== whenFieldset) blamed.focus();
+  }
+}
+
+/** What the form asks for, or a sentence saying what is missing. */
+function readForm() {
+  const message = messageInput.value.trim();
+  if (!message) return { problem: REMIND_MESSAGES.noMessage, field: 'message' };
+
+  const chosen = chosenChoice();
+  if (chosen && chosen !== customChoice()) {
+    return { request: { message, in_minutes: Number(chosen.value) } };
+  }
+  // new Date() reads "2026-12-04T17:30" as the device's local time.
+  const at = atInput.value ? new Date(atInput.value) : null;
+  if (!at || Number.isNaN(at.getTime())) return { problem: REMIND_MESSAGES.noTime, field: 'at' };
+  return { request: { message, at: at.toISOString() } };
+}
+
+async function onRemindSubmit(event) {
+  event.preventDefault();
+  if (remindBusy) return;
+  clearFormError();
+  remindNote.textContent = '';
+
+  const { request, problem, field } = readForm();
+  if (problem) {
+    showFormError(problem, field);
+    return;
+  }
+
+  remindBusy = true;
+  setButton.disabled = true;
+  let offMaybe = false;
+  try {
+    const answer = await sendJson('POST', '/api/self-reminders', {
+      ...(await deviceProof()),
+      ...request,
+    });
+    messageInput.value = '';
+    const due = new Date(answer && answer.reminder ? answer.reminder.due_at : NaN);
+    remindNote.textContent = `Set for ${formatDue(due)}.`;
+  } catch (err) {
+    showFormError(describeError(err, 'The reminder could not be set.'), err.field);
+    // Refused without a field: too many waiting, or turned off meanwhile;
+    // the list says which.
+    offMaybe = err.status === 403 && !err.field;
+    if (!offMaybe) return;
+  } finally {
+    remindBusy = false;
+    setButton.disabled = false;
+  }
+  await reloadReminders();
+}
+
+async function cancelReminder(id, button) {
+  button.disabled = true;
+  pendingError.hidden = true;
+  try {
+    await sendJson('DELETE', `/api/self-reminders/${encodeURIComponent(id)}`, await deviceProof());
+  } catch (err) {
+    // Perhaps it went out a moment ago; the list below shows what is left.
+    showPendingError(describeError(err, 'The reminder could not be cancelled.'), 'cancel');
+  }
+  await reloadReminders();
+}
+
+function onChoiceChange() {
+  clearFormError();
+  updateCustomTime();
+  if (chosenChoice() === customChoice()) atInput.focus();
+}
+
+function setUpRemindForm() {
+  remindForm.addEventListener('submit', onRemindSubmit);
+  for (const choice of allChoices()) {
+    choice.addEventListener('change', onChoiceChange);
+  }
+  messageInput.addEventListener('input', () => {
+    remindNote.textContent = '';
+    if (remindError.dataset.field === 'message') clearFormError();
+  });
+  atInput.addEventListener('input', () => {
+    if (remindError.dataset.field === 'at') clearFormError();
+  });
+  // Back on the page after a while: what went out meanwhile drops off.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    refreshRelativeTimes();
+    reloadReminders();
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Start-up
 
 async function start() {
   const savedLabel = storageGet(LABEL_KEY);
   if (savedLabel) labelInput.value = savedLabel;
 
+  setRemindState('hidden');
+  setUpRemindForm();
   connectEvents();
 
   if (!window.isSecureContext) {
