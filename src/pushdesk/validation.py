@@ -179,6 +179,19 @@ def device_label(value: str) -> str:
     return label
 
 
+def visitor_text_problem(value: str) -> str | None:
+    """Why a visitor's message cannot be shown as they meant it, or None.
+
+    Direction overrides could make a message read as something else; one of
+    only invisible characters would show as an empty notification.
+    """
+    if any(char in _BIDI_CONTROLS for char in value):
+        return "The message may not contain characters that reverse its direction."
+    if all(char.isspace() or _hidden(char) for char in value):
+        return "The message is empty."
+    return None
+
+
 def _hidden(char: str) -> bool:
     category = unicodedata.category(char)
     return category in _HIDDEN_CATEGORIES and char != _ZERO_WIDTH_JOINER

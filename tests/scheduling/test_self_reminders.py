@@ -97,3 +97,21 @@ async def test_a_device_removed_meanwhile_is_simply_not_reached(
     assert line.reminder.id == reminder.id
     assert line.reminder.status is not ReminderStatus.SCHEDULED
     assert line.visitor == "a removed device"
+
+
+async def test_a_device_its_push_service_calls_gone_takes_its_waiting_reminders(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    [anna] = subscribe(services, push_service)
+    push_service.respond_with(anna, 410)
+    services.reminders.schedule("Tea", "Kettle", None, clock.now)
+    later = services.self_reminders.create(proof(anna), "Oven", in_minutes=30)
+
+    await run_due(scheduler, engine)
+
+    assert services.subscriptions.all() == []
+    assert services.reminders.get(later.id).status is ReminderStatus.CANCELLED

@@ -275,6 +275,55 @@ class TestOwnList:
         assert (await listing(client, anna))["reminders"] == []
 
 
+class TestTheDeviceGoes:
+    async def test_its_reminders_that_reach_nobody_now_are_cancelled(
+        self, client: Client, store: Store, anna: Proof, bob: Proof
+    ) -> None:
+        alone = (await (await create(client, anna)).json())["reminder"]["id"]
+        shared = (await (await create(client, anna, also=[bob])).json())["reminder"]
+
+        removed = await client.delete("/api/subscriptions", json=anna)
+
+        assert removed.status == 200
+        assert store.reminders.get(alone).status is ReminderStatus.CANCELLED
+        # Bob's device still gets the one Anna shared with it.
+        assert store.reminders.get(shared["id"]).status is ReminderStatus.SCHEDULED
+
+    async def test_a_renewed_subscription_takes_its_reminders_along(
+        self,
+        client: Client,
+        store: Store,
+        services: Services,
+        clock: FakeClock,
+        push_service: PushServiceDouble,
+        anna: Proof,
+    ) -> None:
+        own = (await (await create(client, anna)).json())["reminder"]
+        operators = services.reminders.schedule(
+            "Tea",
+            "Kettle",
+            None,
+            clock.now + timedelta(hours=1),
+            target=Target(subscription_ids=(device_id(store, anna),)),
+        )
+        renewed = push_service.new_subscription()
+        answer = await client.post(
+            "/api/subscriptions", json=renewed.to_json() | {"replaces": anna}
+        )
+        new_proof = {
+            "endpoint": renewed.endpoint,
+            "auth": renewed.to_json()["keys"]["auth"],
+        }
+
+        assert answer.status == 201
+        new_id = device_id(store, new_proof)
+        assert [r["id"] for r in (await listing(client, new_proof))["reminders"]] == [
+            own["id"]
+        ]
+        assert store.reminders.get(own["id"]).target.subscription_ids == (new_id,)
+        assert store.reminders.get(operators.id).target.subscription_ids == (new_id,)
+
+
 class TestLimits:
     async def test_turned_off_every_route_refuses_and_nothing_is_stored(
         self, client: Client, services: Services, store: Store, anna: Proof
@@ -317,7 +366,9 @@ class TestLimits:
         after_cancel = await create(client, anna)
 
         assert third.status == 403
-        assert "2 reminders waiting" in (await third.json())["error"]
+        assert (
+            "as many reminders waiting as allowed (2)" in (await third.json())["error"]
+        )
         assert bobs.status == 201
         assert after_cancel.status == 201
 
@@ -339,6 +390,8 @@ class TestLimits:
             ({"message": "   "}, "message", "empty"),
             ({"message": "x" * 201}, "message", "longer than 200"),
             ({"message": "bell\x07"}, "message", "not text"),
+            ({"message": "\u200b\ufeff"}, "message", "empty"),
+            ({"message": "pay \u202eevil"}, "message", "reverse its direction"),
             ({"message": 5}, "message", "must be a string"),
             ({"in_minutes": "5"}, "in_minutes", "whole number"),
             ({"colour": "red"}, "colour", "not a field"),

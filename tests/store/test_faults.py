@@ -724,8 +724,10 @@ def test_an_older_database_is_migrated(db_path: Path) -> None:
     with sqlite3.connect(db_path) as connection:
         # Back to how the previous version left it.
         connection.execute(
-            "DELETE FROM _sqlite_migrations WHERE name = 'm007_visitor_reminders'"
+            "DELETE FROM _sqlite_migrations WHERE name IN "
+            "('m007_visitor_reminders', 'm008_visitor_reminders_follow_their_device')"
         )
+        connection.execute("DROP TRIGGER visitor_reminders_end_with_their_device")
         connection.execute("DROP INDEX reminders_visitor")
         connection.execute("ALTER TABLE reminders DROP COLUMN visitor_device")
     connection.close()

@@ -17,6 +17,7 @@ from pushdesk.services.reminders import ReminderService
 from pushdesk.services.settings import SettingsService
 from pushdesk.services.subscriptions import SubscriptionService
 from pushdesk.settings import OperatorSettings
+from pushdesk.validation import visitor_text_problem
 
 # The visitor's clock and the request's way here may differ a little from
 # ours: a time this close to the shortest delay is taken as meant.
@@ -74,6 +75,8 @@ class SelfReminderService:
         others = [self._prove(proof, f"also.{i}.auth") for i, proof in enumerate(also)]
 
         message = message.strip()
+        if problem := visitor_text_problem(message):
+            raise InvalidInput(problem, "message")
         if len(message) > current.visitor_message_length:
             raise InvalidInput(
                 f"The message is longer than {current.visitor_message_length} "
@@ -92,9 +95,11 @@ class SelfReminderService:
             most_pending=current.visitor_pending_per_device,
         )
         if reminder is None:
+            most = current.visitor_pending_per_device
             raise Forbidden(
-                f"This device already has {current.visitor_pending_per_device} "
-                "reminders waiting, the most allowed; cancel one first."
+                f"{'This device has' if not others else 'One of these devices has'} "
+                f"as many reminders waiting as allowed ({most}); "
+                "cancel one first."
             )
         WEB.info(
             "device %d set reminder %d for %s (%d devices)",

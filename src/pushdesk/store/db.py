@@ -318,6 +318,30 @@ def m007_visitor_reminders(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m008_visitor_reminders_follow_their_device(db: sqlite_utils.Database) -> None:
+    # However a device goes (it turns itself off, the operator removes it,
+    # its push service says it is gone, hygiene removes it), the reminders
+    # its visitor set that can now reach no device are cancelled with it: in
+    # the database, so that no path of removal can forget them. Otherwise
+    # they would wait for nobody, and a script could set more than the limit
+    # by subscribing again and again.
+    db.execute(
+        """
+        CREATE TRIGGER visitor_reminders_end_with_their_device
+        AFTER DELETE ON subscriptions
+        BEGIN
+            UPDATE reminders SET status = 'cancelled'
+            WHERE visitor_device = OLD.id AND status = 'scheduled'
+              AND NOT EXISTS (
+                  SELECT 1 FROM json_each(reminders.target_subscriptions) AS t
+                  JOIN subscriptions ON subscriptions.id = t.value
+              );
+        END
+        """
+    )
+
+
 def open_database(
     path: Path, busy_timeout: float | None = None
 ) -> sqlite_utils.Database:

@@ -106,16 +106,41 @@ class ReminderStore:
         requests at once cannot both slip under the limit."""
         assert draft.visitor_device is not None
         with write(self._db):
-            if self.pending_count(draft.visitor_device) >= most_pending:
-                return None
+            for device in draft.target.subscription_ids:
+                if self.pending_for(device) >= most_pending:
+                    return None
             return self.add(draft, now)
 
-    def pending_count(self, visitor_device: int) -> int:
+    def pending_for(self, device: int) -> int:
+        """Visitors' reminders still to go out that this device set or will
+        get (a visitor may add their other devices)."""
         row = self._db.execute(
-            f"SELECT count(*) FROM reminders WHERE {_PENDING_OF_VISITOR}",
-            [visitor_device, *_PENDING],
+            "SELECT count(*) FROM reminders "
+            "WHERE visitor_device IS NOT NULL AND status IN (?, ?) "
+            "AND deleted_at IS NULL AND (visitor_device = ? OR EXISTS "
+            "(SELECT 1 FROM json_each(target_subscriptions) WHERE value = ?))",
+            [*_PENDING, device, device],
         ).fetchone()
         return int(row[0])
+
+    def move_device(self, old: int, new: int) -> None:
+        """A device subscribed anew (its browser renewed the subscription):
+        the reminders still to fire that it set or that go to it follow it."""
+        with write(self._db):
+            self._db.execute(
+                "UPDATE reminders SET visitor_device = ? "
+                "WHERE visitor_device = ? AND status IN (?, ?)",
+                [new, old, *_PENDING],
+            )
+            self._db.execute(
+                "UPDATE reminders SET target_subscriptions = ("
+                "  SELECT json_group_array(DISTINCT"
+                "    CASE t.value WHEN ? THEN ? ELSE t.value END)"
+                "  FROM json_each(reminders.target_subscriptions) AS t"
+                ") WHERE status = ? AND EXISTS ("
+                "  SELECT 1 FROM json_each(target_subscriptions) WHERE value = ?)",
+                [old, new, ReminderStatus.SCHEDULED.value, old],
+            )
 
     def pending_of_visitor(self, visitor_device: int) -> list[Reminder]:
         """What a visitor's device set and is still to go out, soonest first."""
