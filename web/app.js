@@ -439,7 +439,7 @@ function connectEvents() {
   const url = `${scheme}//${window.location.host}/api/events`;
   let delay = 1000;
   const maxDelay = 30000;
-  let reconnecting = false;
+  let openedBefore = false;
 
   const open = () => {
     body.dataset.events = 'connecting';
@@ -454,8 +454,8 @@ function connectEvents() {
       delay = 1000;
       body.dataset.events = 'open';
       // A reminder may have gone out while the connection was down.
-      if (reconnecting) reloadReminders();
-      reconnecting = true;
+      if (openedBefore) reloadReminders();
+      openedBefore = true;
     });
     socket.addEventListener('message', (event) => {
       let message;
@@ -547,6 +547,9 @@ function followSubscription(state) {
     window.clearInterval(relativeTimer);
     relativeTimer = null;
     renderPending([]);
+    clearFormError();
+    remindNote.textContent = '';
+    pendingError.hidden = true;
     setRemindState('hidden');
     return;
   }
