@@ -133,6 +133,9 @@ def _message(event: Event) -> dict[str, Any] | None:
             "device": event.visitor_device,
         }
     if isinstance(event, ReminderSent):
+        # FIXME:web an operator's reminder for chosen devices or a group also
+        # goes, with its text, to every open page: pages are not told apart
+        # by device yet.
         return {
             "type": "reminder_sent",
             "id": event.id,
