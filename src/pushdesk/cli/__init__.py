@@ -1,0 +1,63 @@
+"""The ``pushdesk`` command: the desktop app, ``serve`` and the operator's verbs.
+
+Each area has its module; each adds its commands to the parser here.
+"""
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+
+from pushdesk import __version__, log
+from pushdesk.cli import devices, reminders, running
+from pushdesk.cli.common import (
+    add_common_options,
+    add_running_options,
+    config_from,
+    parse_duration,
+)
+from pushdesk.errors import PushdeskError
+
+__all__ = ["build_parser", "config_from", "main", "parse_duration"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pushdesk",
+        description="Send Web Push reminders to phones and browsers on your LAN. "
+        "Without a command, starts the desktop app.",
+    )
+    add_common_options(parser, top=True)
+    add_running_options(parser, top=True)
+    parser.add_argument(
+        "--version", action="version", version=f"pushdesk {__version__}"
+    )
+    parser.set_defaults(command=running.run_desktop)
+    verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    running.add_commands(verbs)
+    reminders.add_commands(verbs)
+    devices.add_commands(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command
+    long_running = command in (running.run_desktop, running.run_serve)
+    log.configure(args.log_level or ("info" if long_running else "warning"))
+    try:
+        return command(args)
+    except PushdeskError as exc:
+        print(f"pushdesk: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:
+        print(f"pushdesk: The database cannot be read ({exc}).", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A file or folder pushdesk needs is not usable; say which, briefly.
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"pushdesk: {exc.strerror or exc}{where}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,71 @@
+"""The long-running commands: the desktop app and ``serve``; and ``vapid-key``."""
+
+import argparse
+import asyncio
+import signal
+
+from pushdesk.app import Runtime, open_store
+from pushdesk.cli.common import (
+    Verbs,
+    add_common_options,
+    add_running_options,
+    config_from,
+)
+from pushdesk.errors import PushdeskError
+from pushdesk.push.vapid import load_or_create
+
+
+def add_commands(verbs: Verbs) -> None:
+    serve = verbs.add_parser(
+        "serve",
+        help="run the server and scheduler without a window",
+        description="Run the server and scheduler without a window. "
+        "Example: pushdesk serve --vapid-subject mailto:ops@example.org",
+    )
+    add_common_options(serve, top=False)
+    add_running_options(serve, top=False)
+    serve.set_defaults(command=run_serve)
+
+    key = verbs.add_parser(
+        "vapid-key",
+        help="print the VAPID public key",
+        description="Print the VAPID public key. Example: pushdesk vapid-key",
+    )
+    add_common_options(key, top=False)
+    key.set_defaults(command=run_vapid_key)
+
+
+def run_desktop(args: argparse.Namespace) -> int:
+    # Imported here so that the other commands never load Qt.
+    from pushdesk.ui.desktop import run
+
+    return run(config_from(args))
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    store = open_store(config)
+    return asyncio.run(_serve(Runtime(config, store)))
+
+
+async def _serve(runtime: Runtime) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    try:
+        await runtime.start()
+    except PushdeskError:
+        runtime.store.close()
+        raise
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+def run_vapid_key(args: argparse.Namespace) -> int:
+    print(load_or_create(config_from(args).vapid_key_path).public_key)
+    return 0
