@@ -5,7 +5,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from pushdesk import log
 from pushdesk.app import open_store
@@ -26,7 +26,8 @@ from pushdesk.services import Services
 from pushdesk.validation import normalise_origin
 
 # What each area's add_commands adds its commands to.
-Verbs = argparse._SubParsersAction[argparse.ArgumentParser]
+# (A string: the class is subscriptable only for type checkers before 3.12.)
+Verbs: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def row_id(text: str) -> int:
