@@ -23,6 +23,7 @@ from pushdesk.domain import Outcome, Subscription, Urgency
 from pushdesk.errors import PushdeskError, StartupError
 from pushdesk.events import Event, EventHub, ReminderChanged, SettingsChanged
 from pushdesk.log import APP
+from pushdesk.outside_writes import CHECK_SECONDS, OutsideWrites
 from pushdesk.push.encryption import encrypt_many, follow_parent
 from pushdesk.push.guard import EndpointGuard, GuardedResolver
 from pushdesk.push.receipts import ReceiptSigner
@@ -107,12 +108,14 @@ class Runtime:
         self._ca: LocalCA | None = None
         self._tls_context: ssl.SSLContext | None = None
         self._renewal: asyncio.Task[None] | None = None
+        self._following: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._sender: CurrentSender | None = None
         self.scheduler: Scheduler | None = None
         self.engine: DeliveryEngine | None = None
         self.hygiene: DeviceHygiene | None = None
         self.server: WebServer | None = None
+        self.outside_writes: OutsideWrites | None = None
 
         # Settings the operator changed in the window win over the command
         # line from then on: that is how a taken port given with --port is
@@ -148,6 +151,9 @@ class Runtime:
                 "--vapid-subject mailto:you@your-domain.example."
             )
 
+        # Before the settings are read: a change another process saves while
+        # pushdesk starts is then noticed, not taken for the starting point.
+        self.outside_writes = OutsideWrites(self.services)
         options = self.server_options()
         self.server = await self._serve(options)
         concurrency = self.services.settings.current().concurrency
@@ -198,6 +204,9 @@ class Runtime:
             asyncio.create_task(scheduler.run(), name="scheduler"),
             asyncio.create_task(self.hygiene.run(), name="hygiene"),
         ]
+        self._following = asyncio.create_task(
+            self._follow_outside_writes(), name="outside writes"
+        )
         # Runs in every mode: a server restarted into HTTPS needs it too.
         self._renewal = asyncio.create_task(
             self._renew_certificates(), name="certificates"
@@ -328,8 +337,22 @@ class Runtime:
             except Exception:
                 APP.exception("unable to renew the server certificate")
 
+    async def _follow_outside_writes(self) -> None:
+        assert self.outside_writes is not None
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            try:
+                self.outside_writes.check()
+            except PushdeskError as exc:
+                # A busy or failing database: the next look tries again.
+                APP.warning("cannot read changes made elsewhere: %s", exc)
+
     async def stop(self) -> None:
         """Stop in reverse order; a send in flight is allowed to finish its write."""
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
         if self.server is not None:
             await self.server.stop()
         if self._renewal is not None:

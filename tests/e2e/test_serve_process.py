@@ -8,10 +8,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from pushdesk.clock import system_clock
+from pushdesk.events import EventHub
+from pushdesk.services import Services
+from pushdesk.store import Store
 
 pytestmark = pytest.mark.e2e
 
@@ -172,3 +179,39 @@ def test_desktop_app_stops_cleanly_while_asking_for_the_contact(
     assert process.returncode == 0, before + err
     assert "stopped before starting: it needs a contact" in err
     assert "Traceback" not in before + err
+
+
+def test_settings_saved_by_another_process_reach_a_running_serve(
+    data_dir: Path,
+) -> None:
+    old_port, new_port = free_port(), free_port()
+    process = pushdesk(
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(old_port),
+        "--http",
+        "--vapid-subject",
+        SUBJECT,
+        data_dir=data_dir,
+    )
+    try:
+        wait_for_health(old_port, process)
+        # As `pushdesk settings set port …` would, in a process of its own.
+        other = Store.open(data_dir / "pushdesk.db")
+        services = Services(other, EventHub(), system_clock)
+        services.settings.save(replace(services.settings.current(), port=new_port))
+        other.close()
+
+        moved = wait_for_health(new_port, process)
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{old_port}/api/health", timeout=2)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+
+    assert moved["status"] == "ok"
+    assert process.returncode == 0, err
+    assert "server restarted with the new settings" in err

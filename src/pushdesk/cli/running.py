@@ -12,7 +12,10 @@ from pushdesk.cli.common import (
     config_from,
 )
 from pushdesk.errors import PushdeskError
+from pushdesk.events import Event, SettingsChanged
+from pushdesk.log import APP
 from pushdesk.push.vapid import load_or_create
+from pushdesk.settings import Applies, applying
 
 
 def add_commands(verbs: Verbs) -> None:
@@ -59,11 +62,32 @@ async def _serve(runtime: Runtime) -> int:
     except PushdeskError:
         runtime.store.close()
         raise
+    # The window restarts the server when its address, ports or HTTPS mode
+    # are saved; without a window (saved with `pushdesk settings set`), this.
+    restarts: set[asyncio.Task[None]] = set()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, SettingsChanged) and applying(
+            event.names, Applies.SERVER_RESTART
+        ):
+            task = loop.create_task(_restart(runtime))
+            restarts.add(task)
+            task.add_done_callback(restarts.discard)
+
+    runtime.hub.subscribe(on_event)
     try:
         await stop.wait()
     finally:
         await runtime.stop()
     return 0
+
+
+async def _restart(runtime: Runtime) -> None:
+    try:
+        await runtime.restart_server()
+    except PushdeskError as exc:
+        # Back on the old address and ports (restart_server saw to it).
+        APP.error("the server cannot move to the new settings: %s", exc)
 
 
 def run_vapid_key(args: argparse.Namespace) -> int:
