@@ -269,9 +269,11 @@ def print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) ->
 
     cells = [[cell(row[c]) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    header = (c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))
+    print("  ".join(header).rstrip())
     for row_cells in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row_cells, widths, strict=True)))
+        line = (v.ljust(w) for v, w in zip(row_cells, widths, strict=True))
+        print("  ".join(line).rstrip())
 
 
 def cell(value: Any, limit: int | None = 40) -> str:

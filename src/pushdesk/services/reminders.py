@@ -255,7 +255,14 @@ class ReminderService:
 
     def page(self, query: ReminderQuery, offset: int, limit: int) -> list[ReminderLine]:
         """One page of a listing, each reminder with how far it got."""
-        reminders = self._store.reminders.page(query, offset, limit)
+        return self._lines(self._store.reminders.page(query, offset, limit))
+
+    def line(self, reminder_id: int) -> ReminderLine:
+        """One reminder as a listing shows it; NotFound if there is none."""
+        [line] = self._lines([self._store.reminders.get(reminder_id)])
+        return line
+
+    def _lines(self, reminders: list[Reminder]) -> list[ReminderLine]:
         reach = self._store.receipts.reach([r.id for r in reminders])
         devices = [r.visitor_device for r in reminders if r.visitor_device]
         labels = self._store.subscriptions.labels(devices) if devices else {}
