@@ -4,12 +4,22 @@ Each area has its module; each adds its commands to the parser here.
 """
 
 import argparse
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
 from pushdesk import __version__, log
-from pushdesk.cli import devices, reminders, running
+from pushdesk.cli import (
+    completion,
+    delivery_log,
+    devices,
+    groups,
+    reminders,
+    running,
+    settings,
+    status,
+)
 from pushdesk.cli.common import (
     add_common_options,
     add_running_options,
@@ -38,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_commands(verbs)
     reminders.add_commands(verbs)
     devices.add_commands(verbs)
+    groups.add_commands(verbs)
+    delivery_log.add_commands(verbs)
+    settings.add_commands(verbs)
+    completion.add_commands(verbs)
+    status.add_commands(verbs)
     return parser
 
 
@@ -54,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except sqlite3.DatabaseError as exc:
         print(f"pushdesk: The database cannot be read ({exc}).", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`pushdesk log | head`): nothing to say, and
+        # nothing more to print; stdout is closed quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as exc:
         # A file or folder pushdesk needs is not usable; say which, briefly.
         where = f": {exc.filename}" if exc.filename else ""

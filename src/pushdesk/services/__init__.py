@@ -9,6 +9,7 @@ from datetime import datetime
 from pushdesk.clock import Clock
 from pushdesk.events import EventHub
 from pushdesk.services.deliveries import DeliveryLogService
+from pushdesk.services.health import HealthService
 from pushdesk.services.reminders import ReminderService
 from pushdesk.services.self_reminders import SelfReminderService
 from pushdesk.services.sending import SendingControl
@@ -29,6 +30,7 @@ class Services:
         self.deliveries = DeliveryLogService(store, clock)
         self.settings = SettingsService(store, hub)
         self.sending = SendingControl(store, hub)
+        self.health = HealthService(store, clock)
         self.self_reminders = SelfReminderService(
             self.reminders, self.subscriptions, self.settings, clock
         )

@@ -4,7 +4,7 @@ what the operator does with them (naming, grouping, testing, removing)."""
 import hmac
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pushdesk.clock import Clock
@@ -161,10 +161,17 @@ class SubscriptionService:
     def page(self, query: DeviceQuery, offset: int, limit: int) -> list[DeviceRow]:
         """Devices ``offset`` to ``offset + limit`` of the listing, described."""
         now = self._clock()
-        staleness = self.staleness()
         found = self._store.subscriptions.listing(
-            query, staleness.quiet_before(now), offset, limit
+            query, self.staleness().quiet_before(now), offset, limit
         )
+        return self._described(found, now)
+
+    def device_row(self, subscription_id: int) -> DeviceRow:
+        """One device as a listing describes it."""
+        return self._described([self.get(subscription_id)], self._clock())[0]
+
+    def _described(self, found: list[Subscription], now: datetime) -> list[DeviceRow]:
+        staleness = self.staleness()
         ids = [s.id for s in found]
         failures = self._store.subscriptions.recent_failures(
             ids, now - timedelta(days=RECENT_FAILURES_DAYS)
@@ -194,16 +201,85 @@ class SubscriptionService:
         self._hub.publish(SubscriptionsChanged())
         return self.get(subscription_id)
 
+    def clear_label(self, subscription_id: int) -> Subscription:
+        """Take a device's name away: it is listed as unnamed again."""
+        if not self._store.subscriptions.rename(subscription_id, None):
+            raise NotFound(f"There is no device {subscription_id}; it may be gone.")
+        UI.info("device %d name cleared", subscription_id)
+        self._hub.publish(SubscriptionsChanged())
+        return self.get(subscription_id)
+
     def groups(self) -> list[str]:
         """Every group's name, in alphabetical order."""
         return self._store.subscriptions.group_names()
 
-    def create_group(self, name: str) -> str:
-        """Add a group (if new) and return its name as stored."""
-        (checked,) = parse_groups({"groups": [name]})
-        stored = self._store.subscriptions.create_group(checked)
+    def group_sizes(self) -> dict[str, int]:
+        """Every group's name with how many devices are in it, by name."""
+        return self._store.subscriptions.group_sizes()
+
+    def group(self, name: str) -> str:
+        """The stored spelling of the group ``name`` (case aside); else NotFound."""
+        wanted = " ".join(name.split())
+        if not wanted:
+            raise InvalidInput("The group name is empty.", "groups")
+        found = self._store.subscriptions.find_group(wanted)
+        if found is None:
+            raise NotFound(f"There is no group {wanted}.")
+        return found
+
+    def create_group(self, name: str, *, exist_ok: bool = True) -> str:
+        """Add a group and return its name as stored.
+
+        An existing group of that name (case aside) is returned as it is, or
+        with ``exist_ok`` False refused.
+        """
+        checked = _group_name(name)
+        with self._store.transaction():
+            if not exist_ok:
+                self._refuse_taken(checked)
+            stored = self._store.subscriptions.create_group(checked)
         self._hub.publish(SubscriptionsChanged())
         return stored
+
+    def rename_group(self, old: str, new: str) -> str:
+        """Call a group by another name; return it as stored.
+
+        Its devices stay in it, and the scheduled reminders that go to it
+        follow the new name. A change of case alone is a rename too.
+        """
+        wanted = _group_name(new)
+        with self._store.transaction():
+            current = self.group(old)
+            self._refuse_taken(wanted, current)
+            following = self._store.subscriptions.rename_group(current, wanted)
+        UI.info("group renamed; %d scheduled reminders follow it", len(following))
+        self._hub.publish(SubscriptionsChanged())
+        for reminder_id in following:
+            self._hub.publish(ReminderChanged(reminder_id))
+        return wanted
+
+    def _refuse_taken(self, wanted: str, current: str | None = None) -> None:
+        """InvalidInput if a group other than ``current`` is called ``wanted``."""
+        taken = self._store.subscriptions.find_group(wanted)
+        if taken is not None and taken != current:
+            raise InvalidInput(f"There is already a group called {taken}.", "groups")
+
+    def delete_group(self, name: str) -> int:
+        """Delete a group; its devices stay, in their other groups. Returns
+        how many devices were in it.
+
+        Refused while a scheduled reminder goes to it: without the group that
+        reminder would reach nobody, and silently.
+        """
+        with self._store.transaction():
+            current = self.group(name)
+            waiting = self._store.subscriptions.scheduled_for_group(current)
+            if waiting:
+                raise InvalidInput(_still_targeted(current, waiting), "groups")
+            members = self._store.subscriptions.delete_group(current)
+        UI.info("group deleted; %d devices left it", members)
+        self._hub.publish(SubscriptionsChanged())
+        return members
 
     def set_groups(self, subscription_id: int, names: Iterable[str]) -> Subscription:
         """Put a device in exactly these groups, creating the new ones."""
@@ -212,6 +288,42 @@ class SubscriptionService:
             self.get(subscription_id)
             self._store.subscriptions.set_groups(subscription_id, checked)
         UI.info("device %d now in %d groups", subscription_id, len(checked))
+        self._hub.publish(SubscriptionsChanged())
+        return self.get(subscription_id)
+
+    def add_to_groups(self, subscription_id: int, names: Iterable[str]) -> Subscription:
+        """Put a device in these groups too, creating the new ones."""
+        added = [_group_name(name) for name in names]
+        with self._store.transaction():
+            device = self.get(subscription_id)
+            # The device's own spelling first: adding "kitchen" to a device in
+            # "Kitchen" changes nothing.
+            checked = parse_groups({"groups": [*device.groups, *added]})
+            self._store.subscriptions.set_groups(subscription_id, checked)
+        UI.info("device %d now in %d groups", subscription_id, len(checked))
+        self._hub.publish(SubscriptionsChanged())
+        return self.get(subscription_id)
+
+    def remove_from_groups(
+        self, subscription_id: int, names: Iterable[str]
+    ) -> Subscription:
+        """Take a device out of these groups; the groups stay.
+
+        Every group must exist and hold the device, else nothing changes.
+        """
+        with self._store.transaction():
+            device = self.get(subscription_id)
+            leaving = {self.group(name) for name in names}
+            outside = sorted(leaving - set(device.groups))
+            if outside:
+                noun = "group" if len(outside) == 1 else "groups"
+                raise InvalidInput(
+                    f"Device {subscription_id} is not in {noun} {', '.join(outside)}.",
+                    "groups",
+                )
+            staying = [g for g in device.groups if g not in leaving]
+            self._store.subscriptions.set_groups(subscription_id, staying)
+        UI.info("device %d now in %d groups", subscription_id, len(staying))
         self._hub.publish(SubscriptionsChanged())
         return self.get(subscription_id)
 
@@ -271,6 +383,23 @@ class SubscriptionService:
 
     def export(self) -> list[dict[str, Any]]:
         return [export_document(s) for s in self._store.subscriptions.all()]
+
+
+def _group_name(name: str) -> str:
+    """A group name as stored: trimmed, printable, short, without commas."""
+    if not name.strip():
+        raise InvalidInput("The group name is empty.", "groups")
+    (checked,) = parse_groups({"groups": [name]})
+    return checked
+
+
+def _still_targeted(group: str, reminder_ids: list[int]) -> str:
+    numbers = ", ".join(map(str, reminder_ids))
+    if len(reminder_ids) == 1:
+        return (
+            f"Reminder {numbers} still goes to group {group}; edit or cancel it first."
+        )
+    return f"Reminders {numbers} still go to group {group}; edit or cancel them first."
 
 
 def _check_label(label: str, longest: int) -> str:

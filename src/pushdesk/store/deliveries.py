@@ -24,6 +24,10 @@ SORT_COLUMNS = {
     "reminder": ("d.reminder_id", "d.id"),
 }
 
+# Outcomes after which a push is not tried again and did not arrive ("gone"
+# is the device's own doing, not a failure).
+FAILED_FOR_GOOD = ("failed", "rejected", "refused")
+
 _LISTING = """
     SELECT d.*, r.title AS reminder_title, s.id AS device_id, s.label AS device_label
     FROM deliveries AS d
@@ -87,6 +91,17 @@ class DeliveryStore:
         """The newest attempt's id (0 for an empty log): a fixed end for an export."""
         row = self._db.execute("SELECT max(id) FROM deliveries").fetchone()
         return int(row[0] or 0)
+
+    def reminders_failed_since(self, since: datetime) -> int:
+        """How many reminders had a push fail for good (failed, rejected or
+        refused: not retried) at or after ``since``."""
+        marks = ", ".join("?" * len(FAILED_FOR_GOOD))
+        row = self._db.execute(
+            "SELECT count(DISTINCT reminder_id) FROM deliveries "
+            f"WHERE outcome IN ({marks}) AND attempted_at >= ?",
+            [*FAILED_FOR_GOOD, to_db_time(since)],
+        ).fetchone()
+        return int(row[0])
 
     def count(self, query: DeliveryQuery, up_to_id: int | None = None) -> int:
         where, values = _where(query, up_to_id)

@@ -125,6 +125,12 @@ class SendStore:
         with write(self._db):
             self._db.execute("DELETE FROM workers WHERE owner = ?", [owner])
 
+    def last_heartbeat(self) -> datetime | None:
+        """When a running pushdesk last said it is alive; None if none has
+        since the last clean stop."""
+        row = self._db.execute("SELECT max(seen_at) FROM workers").fetchone()
+        return from_db_time(row[0]) if row[0] else None
+
     def release_abandoned(self, silent_since: datetime) -> int:
         """Put back sends claimed by a process that stopped (a kill, a crash,
         a power cut): they go out again. Only they can be sent twice."""

@@ -1,0 +1,137 @@
+"""``pushdesk completion``: the scripts shtab writes, tried in a real bash."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pushdesk import settings as catalogue
+from pushdesk.cli import build_parser, main
+
+# Completes the words of COMPLINE (the last may be empty) as bash does on Tab:
+# the function `complete -p pushdesk` names is called with COMP_WORDS set.
+COMPLETE = r"""
+source "$1"
+complete -p pushdesk || exit 3
+function=$(complete -p pushdesk | sed -E 's/.* -F ([^ ]+) .*/\1/')
+read -ra COMP_WORDS <<< "$COMPLINE"
+[[ $COMPLINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+COMP_LINE=$COMPLINE
+COMP_POINT=${#COMPLINE}
+COMPREPLY=()
+"$function" pushdesk "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"""
+
+
+def completion_script(capsys: pytest.CaptureFixture[str], shell: str) -> str:
+    code = main(["completion", shell])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    return out
+
+
+@pytest.fixture
+def bash_script(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
+    path = tmp_path / "pushdesk.bash"
+    path.write_text(completion_script(capsys, "bash"))
+    return path
+
+
+def offered(script: Path, line: str) -> list[str]:
+    bash = shutil.which("bash")
+    assert bash is not None, "bash is needed to try the completion"
+    done = subprocess.run(
+        [bash, "--norc", "--noprofile", "-c", COMPLETE, "complete", str(script)],
+        env={"COMPLINE": line, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return done.stdout.splitlines()[1:]  # the first line is `complete -p`'s
+
+
+def top_level_commands() -> list[str]:
+    verbs = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    return list(verbs.choices)  # type: ignore[arg-type]
+
+
+def test_bash_registers_a_completion_for_pushdesk(
+    bash_script: Path,
+) -> None:
+    done = subprocess.run(
+        ["bash", "--norc", "-c", 'source "$1"; complete -p pushdesk', "x", bash_script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+
+    assert done.stdout.startswith("complete ")
+    assert done.stdout.rstrip().endswith(" pushdesk")
+
+
+def test_bash_completes_commands(bash_script: Path) -> None:
+    assert offered(bash_script, "pushdesk rem") == ["remind", "reminders"]
+    assert set(offered(bash_script, "pushdesk ")) >= set(top_level_commands())
+
+
+def test_bash_completes_options_and_their_choices(bash_script: Path) -> None:
+    assert offered(bash_script, "pushdesk log --outcome re") == [
+        "retry",
+        "rejected",
+        "refused",
+    ]
+    assert offered(bash_script, "pushdesk completion ") == ["bash", "zsh"]
+    assert "--limit" in offered(bash_script, "pushdesk log --")
+
+
+def test_bash_completes_setting_names(bash_script: Path) -> None:
+    assert offered(bash_script, "pushdesk settings ") == ["get", "set"]
+    assert offered(bash_script, "pushdesk settings get default_") == [
+        "default_ttl",
+        "default_urgency",
+    ]
+    assert offered(bash_script, "pushdesk settings set ")[0] == "vapid_subject"
+
+
+def test_zsh_script_is_a_compdef_for_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # zsh is not installed where these tests run, so the text is checked; the
+    # syntax check below runs where it is.
+    script = completion_script(capsys, "zsh")
+
+    assert script.startswith("#compdef pushdesk\n")
+    for command in top_level_commands():
+        assert f"    {command}:'" in script, command
+    for setting in catalogue.CATALOGUE:
+        assert f" {setting.name}" in script or f"({setting.name} " in script
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_reads_the_script(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "_pushdesk"
+    path.write_text(completion_script(capsys, "zsh"))
+
+    subprocess.run(["zsh", "-n", str(path)], timeout=30, check=True)
+
+
+def test_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["completion", "fish"])
+
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'fish'" in capsys.readouterr().err
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["completion", "--help"])
+
+    assert "Example: pushdesk completion bash > " in capsys.readouterr().out

@@ -1,0 +1,333 @@
+"""``pushdesk log``: the delivery log from the command line, on a real store.
+
+The attempts are written as the delivery engine writes them, a second apart,
+ending a few minutes before the real time (``--from 1h`` reads the real clock).
+"""
+
+import csv
+import json
+import re
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pushdesk.cli import main
+from pushdesk.domain import Delivered, Failed, Rejected, RetryLater
+from pushdesk.services.deliveries import CSV_HEADER
+from pushdesk.store import Store
+from tests.support.attempts import AttemptLog
+from tests.support.clock import FakeClock
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def log(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, *more: str
+) -> list[dict[str, Any]]:
+    code, out, err = run(capsys, "log", "--json", "--data-dir", str(data_dir), *more)
+    assert (code, err) == (0, "")
+    rows: list[dict[str, Any]] = json.loads(out)
+    return rows
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.fixture
+def seeded(store: Store) -> FakeClock:
+    """Two hours ago: "Standup" to Anna (retried, then delivered) and Ben
+    (delivered); then "Lunch" to Anna, rejected. An hour later "Backup" to a
+    phone that has been removed since, failed. Five attempts."""
+    clock = FakeClock(START)
+    attempts = AttemptLog(store, clock)
+    anna, ben = attempts.device("Anna's phone"), attempts.device("Ben\x1b[31m")
+    attempts.send(
+        attempts.reminder("Standup"),
+        [anna, ben],
+        [RetryLater(503, "busy"), Delivered(201)],
+    )
+    attempts.send(attempts.reminder("Lunch"), [anna], [Rejected(400, "too large")])
+    clock.advance(hours=1)
+    old = attempts.device("Old phone", host="updates.push.services.mozilla.com")
+    attempts.send(attempts.reminder("Backup"), [old], [Failed(None, "timed out")])
+    store.subscriptions.delete(old.id)
+    return clock
+
+
+def test_lists_newest_first_with_every_field(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    rows = log(capsys, data_dir)
+
+    assert [(r["reminder_title"], r["outcome"]) for r in rows] == [
+        ("Backup", "failed"),
+        ("Lunch", "rejected"),
+        ("Standup", "delivered"),
+        ("Standup", "delivered"),
+        ("Standup", "retry"),
+        ("Standup", "retry"),
+    ]
+    assert rows[0] == {
+        "id": rows[0]["id"],
+        "attempted_at": (START + timedelta(hours=1, seconds=3)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+        "reminder_id": 3,
+        "reminder_title": "Backup",
+        "occurrence_at": rows[0]["occurrence_at"],
+        "device_id": 3,
+        "device_name": None,
+        "device_removed": True,
+        "endpoint_host": "updates.push.services.mozilla.com",
+        "outcome": "failed",
+        "http_status": None,
+        "error": "timed out",
+    }
+    assert rows[1]["http_status"] == 400
+    assert rows[1]["device_name"] == "Anna's phone"
+    assert rows[1]["device_removed"] is False
+
+
+def test_table_shows_local_time_reminder_and_device(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    code, out, err = run(capsys, "log", "--data-dir", str(data_dir))
+
+    assert (code, err) == (0, "")
+    header, *lines = out.splitlines()
+    assert header.split() == ["TIME", "REMINDER", "DEVICE", "OUTCOME", "HTTP", "ERROR"]
+    assert len(lines) == 6
+    failed_at = (START + timedelta(hours=1, seconds=3)).astimezone()
+    assert lines[0].startswith(failed_at.strftime("%Y-%m-%d %H:%M:%S  #3 Backup"))
+    assert re.search(r"#3 removed device\s+failed\s+timed out$", lines[0])
+    assert re.search(r"#1 Anna's phone\s+rejected\s+400\s+too large$", lines[1])
+    # The device's name came from a phone: no escape sequence reaches the terminal.
+    assert "\x1b" not in out
+    assert "#2 Ben [31m" in out
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (["--reminder", "1"], 4),
+        (["--reminder", "#2"], 1),
+        (["--device", "1"], 3),
+        (["--device", "#3"], 1),
+        (["--device-name", "anna"], 3),
+        (["--outcome", "delivered"], 2),
+        (["--outcome", "retry", "--device", "2"], 1),
+        (["--reminder", "99"], 0),
+    ],
+)
+def test_filters(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    seeded: FakeClock,
+    filters: list[str],
+    expected: int,
+) -> None:
+    assert len(log(capsys, data_dir, *filters)) == expected
+
+
+def test_from_a_duration_ago(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    rows = log(capsys, data_dir, "--from", "90m")
+
+    assert [r["reminder_title"] for r in rows] == ["Backup"]
+
+
+def test_time_range_in_iso_8601(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    since = (START + timedelta(seconds=1)).isoformat()
+    until = (START + timedelta(seconds=2)).isoformat()
+
+    rows = log(capsys, data_dir, "--from", since, "--until", until)
+
+    assert [(r["reminder_title"], r["outcome"]) for r in rows] == [
+        ("Lunch", "rejected"),
+        ("Standup", "delivered"),
+        ("Standup", "delivered"),
+    ]
+
+
+def test_naive_times_are_local(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    local = (START + timedelta(hours=1)).astimezone().replace(tzinfo=None)
+
+    rows = log(capsys, data_dir, "--from", local.isoformat())
+
+    assert [r["reminder_title"] for r in rows] == ["Backup"]
+
+
+def test_limit_keeps_the_newest_and_says_how_many_there_are(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    code, out, err = run(
+        capsys, "log", "--json", "--limit", "2", "--data-dir", str(data_dir)
+    )
+
+    assert code == 0
+    assert [r["reminder_title"] for r in json.loads(out)] == ["Backup", "Lunch"]
+    assert err == "(the newest 2 of 6 attempts; --limit 0 shows all)\n"
+
+
+def test_limit_0_shows_all(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store
+) -> None:
+    attempts = AttemptLog(store, FakeClock(START))
+    devices = [attempts.device(f"phone {n}") for n in range(105)]
+    attempts.send(attempts.reminder("Everyone"), devices, [Delivered(201)])
+
+    code, out, err = run(capsys, "log", "--json", "--data-dir", str(data_dir))
+    assert code == 0
+    assert len(json.loads(out)) == 100
+    assert "newest 100 of 105" in err
+
+    assert len(log(capsys, data_dir, "--limit", "0")) == 105
+
+
+def test_empty_log_says_none(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store
+) -> None:
+    assert run(capsys, "log", "--data-dir", str(data_dir)) == (0, "(none)\n", "")
+    assert log(capsys, data_dir) == []
+
+
+def test_csv_export_writes_every_match_owner_only(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    seeded: FakeClock,
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "anna.csv"
+
+    code, out, err = run(
+        capsys,
+        "log",
+        "--device",
+        "1",
+        "--csv",
+        str(target),
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert (code, out) == (0, "")
+    assert err == f"3 attempts written to {target}\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with target.open(encoding="utf-8-sig", newline="") as file:
+        header, *rows = list(csv.reader(file))
+    assert tuple(header) == CSV_HEADER
+    assert [row[CSV_HEADER.index("outcome")] for row in rows] == [
+        "rejected",
+        "delivered",
+        "retry",
+    ]
+
+
+def test_csv_into_a_missing_folder_is_one_sentence(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    seeded: FakeClock,
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "nowhere" / "log.csv"
+
+    code, _, err = run(capsys, "log", "--csv", str(target), "--data-dir", str(data_dir))
+
+    assert code == 1
+    assert err.startswith(f"pushdesk: Cannot write {target}: ")
+    assert err.count("\n") == 1
+
+
+def test_limit_does_not_apply_to_csv(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    seeded: FakeClock,
+    tmp_path: Path,
+) -> None:
+    code, _, err = run(
+        capsys,
+        "log",
+        "--limit",
+        "5",
+        "--csv",
+        str(tmp_path / "x.csv"),
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert code == 1
+    assert err == (
+        "pushdesk: --limit does not apply to --csv, which writes every matching "
+        "attempt.\n"
+    )
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_range_backwards_is_refused(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+) -> None:
+    code, _, err = run(
+        capsys,
+        "log",
+        "--from",
+        "2026-12-02T10:00Z",
+        "--until",
+        "2026-12-01T10:00Z",
+        "--data-dir",
+        str(data_dir),
+    )
+
+    assert code == 1
+    assert err == "pushdesk: The start of the time range is after its end.\n"
+
+
+def test_missing_data_folder_is_an_error(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, _, err = run(capsys, "log", "--data-dir", str(data_dir))
+
+    assert code == 1
+    assert err.startswith("pushdesk: There is no pushdesk data in")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--outcome", "lost"], "invalid choice: 'lost'"),
+        (["--reminder", "first"], "'first' is not an id"),
+        (["--device", "0"], "'0' is not an id"),
+        (["--from", "yesterday"], "'yesterday' is not an ISO 8601"),
+        (["--until", "2026-13-01"], "'2026-13-01' is not an ISO 8601"),
+        (["--limit", "-1"], "'-1' is not a number of rows"),
+        (["--json", "--csv", "x.csv"], "not allowed with argument --json"),
+    ],
+)
+def test_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
+) -> None:
+    assert message in usage_error(capsys, "log", *argv, "--data-dir", str(data_dir))
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["log", "--help"])
+
+    assert "Example: pushdesk log --outcome failed --from 1d" in capsys.readouterr().out

@@ -1,0 +1,230 @@
+"""``pushdesk status``: the health check, against a real data folder.
+
+The command reads the system clock, so the heartbeats and attempts written
+here are placed relative to the real time (a FakeClock set to now).
+"""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pushdesk.cli import main
+from pushdesk.domain import (
+    CredentialsRefused,
+    Delivered,
+    Failed,
+    Gone,
+    ReminderDraft,
+    RetryLater,
+)
+from pushdesk.scheduling.delivery import SILENCE
+from pushdesk.services.health import SILENT_AFTER
+from pushdesk.services.sending import SENDING_PAUSED
+from pushdesk.store import Store
+from tests.support.attempts import AttemptLog
+from tests.support.clock import FakeClock
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def facts(out: str) -> dict[str, str]:
+    """The "field  value" lines of a plain report, by field."""
+    pairs = [re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines()]
+    return {pair[0]: pair[1] for pair in pairs}
+
+
+@pytest.fixture
+def now() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+def status(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, *more: str
+) -> tuple[int, str, str]:
+    return run(capsys, "status", "--data-dir", str(data_dir), *more)
+
+
+def test_status_says_running_within_the_engines_silence() -> None:
+    assert SILENT_AFTER == SILENCE
+
+
+def test_fresh_heartbeat_is_healthy(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    store.sends.heartbeat("engine-1", now() - timedelta(seconds=2))
+
+    code, out, err = status(capsys, data_dir, "--json")
+
+    assert code == 0
+    assert err == ""
+    report = json.loads(out)
+    assert report["healthy"] is True
+    assert report["running"] is True
+    assert report["problem"] is None
+    assert report["data_dir"] == str(data_dir)
+    assert report["alerts"] == []
+
+
+def test_stale_heartbeat_exits_1_saying_since_when(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    last = now() - timedelta(minutes=5, seconds=3)
+    store.sends.heartbeat("engine-1", last)
+
+    code, out, err = status(capsys, data_dir, "--json")
+
+    assert code == 1
+    assert err == (
+        f"pushdesk: No pushdesk is running on {data_dir} (last heartbeat 5 min ago).\n"
+    )
+    report = json.loads(out)
+    assert report["healthy"] is False
+    assert report["running"] is False
+    assert report["last_heartbeat_at"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert report["problem"] == err.removeprefix("pushdesk: ").strip()
+
+
+def test_heartbeat_just_past_the_silence_is_not_running(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    store.sends.heartbeat("engine-1", now() - SILENCE - timedelta(seconds=2))
+
+    code, _, err = status(capsys, data_dir)
+
+    assert code == 1
+    assert "No pushdesk is running" in err
+    assert "s ago)." in err
+
+
+def test_clean_stop_leaves_no_heartbeat(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    store.sends.heartbeat("engine-1", now())
+    store.sends.retire("engine-1")
+
+    code, out, err = status(capsys, data_dir)
+
+    assert code == 1
+    assert err == f"pushdesk: No pushdesk is running on {data_dir}.\n"
+    assert facts(out)["running"] == "no (no heartbeat since the last clean stop)"
+
+
+def test_standing_alert_makes_a_running_pushdesk_unhealthy(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    store.sends.heartbeat("engine-1", now())
+    store.alerts.raise_once("credentials:x", "fcm refuses the key.", now())
+
+    code, out, err = status(capsys, data_dir)
+
+    assert code == 1
+    assert err == (
+        f"pushdesk: There is a standing alert on {data_dir}: fcm refuses the key.\n"
+    )
+    assert facts(out)["status"] == "unhealthy"
+    assert facts(out)["alert 1"] == "fcm refuses the key."
+
+
+def test_several_alerts_name_the_oldest(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    store.sends.heartbeat("engine-1", now())
+    store.alerts.raise_once("a", "The disk is full.", now() - timedelta(minutes=1))
+    store.alerts.raise_once("b", "fcm refuses the key.", now())
+
+    code, out, err = status(capsys, data_dir, "--json")
+
+    assert code == 1
+    assert "There are 2 standing alerts" in err
+    assert err.endswith("the oldest: The disk is full.\n")
+    assert json.loads(out)["alerts"] == ["The disk is full.", "fcm refuses the key."]
+
+
+def test_counts_devices_waiting_reminders_and_recent_failures(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    log = AttemptLog(store, now)
+    anna, ben = log.device("Anna"), log.device("Ben")
+    now.advance(hours=-30)
+    log.send(log.reminder("Old failure"), [anna], [Failed(None, "timeout")])
+    now.advance(hours=29)
+    log.send(log.reminder("Half failed"), [anna, ben], [Failed(500, "e")])
+    log.send(log.reminder("Refused"), [ben], [CredentialsRefused(403, "e")])
+    # Neither a retry that then got through nor a device gone is a failure.
+    log.send(log.reminder("Fine"), [ben], [RetryLater(503, "e"), Delivered(201)])
+    log.send(log.reminder("Gone"), [log.device("Carl")], [Gone(410)])
+    draft = ReminderDraft("Later", "m", None, now() + timedelta(days=1))
+    store.reminders.add(draft, now())
+    store.settings.set(SENDING_PAUSED, "1")
+    store.sends.heartbeat("engine-1", datetime.now(UTC))
+
+    code, out, _ = status(capsys, data_dir, "--json")
+
+    report = json.loads(out)
+    assert code == 0
+    assert report["devices"] == 2
+    assert report["scheduled_reminders"] == 1
+    assert report["failed_reminders_24h"] == 2
+    assert report["sending_paused"] is True
+
+
+def test_plain_report_has_one_line_per_fact(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+) -> None:
+    store.sends.heartbeat("engine-1", now())
+
+    code, out, _ = status(capsys, data_dir)
+
+    assert code == 0
+    report = facts(out)
+    assert list(report) == [
+        "status",
+        "data dir",
+        "running",
+        "devices",
+        "scheduled reminders",
+        "failed reminders 24h",
+        "sending",
+        "alerts",
+    ]
+    assert report["status"] == "healthy"
+    assert report["data dir"] == str(data_dir)
+    assert re.fullmatch(r"yes \(last heartbeat \d s ago\)", report["running"])
+    assert report["devices"] == "0"
+    assert report["sending"] == "on"
+    assert report["alerts"] == "0"
+
+
+def test_missing_data_folder_is_an_error_not_created(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, out, err = status(capsys, data_dir)
+
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"pushdesk: There is no pushdesk data in {data_dir}")
+    assert not data_dir.exists()
+
+
+def test_unknown_option_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["status", "--verbose", "--data-dir", str(data_dir)])
+
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+
+
+def test_help_ends_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["status", "--help"])
+
+    assert "Example: pushdesk status" in capsys.readouterr().out
