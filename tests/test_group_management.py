@@ -1,17 +1,16 @@
 """What the operator does with groups and with one device's groups and name,
 through SubscriptionService: the operations the command line offers."""
 
-from datetime import timedelta
-
 import pytest
 
 from pushdesk.devices import DeviceStatus
-from pushdesk.domain import ReminderStatus, Target
+from pushdesk.domain import ReminderStatus
 from pushdesk.errors import InvalidInput, NotFound
 from pushdesk.events import Event, ReminderChanged, SubscriptionsChanged
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
+from tests.support.reminders import scheduled_for_groups
 from tests.test_device_operations import add
 
 
@@ -20,13 +19,6 @@ def events(services: Services) -> list[Event]:
     seen: list[Event] = []
     services.hub.subscribe(seen.append)
     return seen
-
-
-def schedule_for(services: Services, clock: FakeClock, *groups: str) -> int:
-    reminder = services.reminders.schedule(
-        "t", "m", None, clock.now + timedelta(hours=1), target=Target(groups=groups)
-    )
-    return reminder.id
 
 
 class TestClearLabel:
@@ -179,8 +171,8 @@ class TestRenameGroup:
         events: list[Event],
     ) -> None:
         anna = add(services, "Anna", groups=["Kitchen", "Family"])
-        following = schedule_for(services, clock, "Family", "kitchen")
-        sent = schedule_for(services, clock, "Kitchen")
+        following = scheduled_for_groups(services, "Family", "kitchen")
+        sent = scheduled_for_groups(services, "Kitchen")
         fired = store.reminders.get(sent)
         store.reminders.fire(fired, [anna.id], clock.now, late=False, next_due=None)
         assert store.reminders.finish(sent, ReminderStatus.SENT, clock.now)
@@ -251,11 +243,11 @@ class TestDeleteGroup:
         assert events == [SubscriptionsChanged()]
 
     def test_refused_while_a_scheduled_reminder_goes_to_it(
-        self, services: Services, store: Store, clock: FakeClock
+        self, services: Services, store: Store
     ) -> None:
         add(services, "Anna", groups=["Kitchen", "Family"])
-        first = schedule_for(services, clock, "Kitchen")
-        second = schedule_for(services, clock, "Family", "kitchen")
+        first = scheduled_for_groups(services, "Kitchen")
+        second = scheduled_for_groups(services, "Family", "kitchen")
 
         with pytest.raises(InvalidInput) as refused:
             services.subscriptions.delete_group("Kitchen")

@@ -730,6 +730,17 @@ def keys_of(browser: BrowserSubscription) -> tuple[str, str]:
     return keys["p256dh"], keys["auth"]
 
 
+def _off_the_curve(p256dh: str) -> str:
+    """The same point with the last bit of y flipped: no longer on P-256.
+
+    (Changing the first bits of x instead leaves the key as it was whenever
+    they were zero already, one time in sixteen.)
+    """
+    raw = bytearray(base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4)))
+    raw[-1] ^= 1
+    return base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+
+
 def bad_bodies(browser: BrowserSubscription) -> dict[str, dict[str, Any]]:
     """Subscriptions the API refuses, each carrying real keys."""
     p256dh, auth = keys_of(browser)
@@ -739,7 +750,7 @@ def bad_bodies(browser: BrowserSubscription) -> dict[str, dict[str, Any]]:
         "swapped": good | {"keys": {"p256dh": auth, "auth": p256dh}},
         "p256dh cut": good | {"keys": {"p256dh": p256dh[:-8], "auth": auth}},
         "p256dh off the curve": good
-        | {"keys": {"p256dh": "BA" + p256dh[2:], "auth": auth}},
+        | {"keys": {"p256dh": _off_the_curve(p256dh), "auth": auth}},
         "auth too long": good | {"keys": {"p256dh": p256dh, "auth": auth + "AAAA"}},
         "auth not base64": good | {"keys": {"p256dh": p256dh, "auth": auth + "*"}},
         "auth a number": good | {"keys": {"p256dh": p256dh, "auth": 12345}},

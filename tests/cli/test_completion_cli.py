@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pushdesk import settings as catalogue
-from pushdesk.cli import build_parser, main
+from pushdesk.cli import build_parser
+from tests.support.cli import help_text, run, usage_error
 
 # Completes the words of COMPLINE (the last may be empty) as bash does on Tab:
 # the function `complete -p pushdesk` names is called with COMP_WORDS set.
@@ -27,8 +28,7 @@ printf '%s\n' "${COMPREPLY[@]}"
 
 
 def completion_script(capsys: pytest.CaptureFixture[str], shell: str) -> str:
-    code = main(["completion", shell])
-    out, err = capsys.readouterr()
+    code, out, err = run(capsys, "completion", shell)
     assert (code, err) == (0, "")
     return out
 
@@ -123,15 +123,10 @@ def test_zsh_reads_the_script(
 
 
 def test_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["completion", "fish"])
-
-    assert exit_info.value.code == 2
-    assert "invalid choice: 'fish'" in capsys.readouterr().err
+    assert "invalid choice: 'fish'" in usage_error(capsys, "completion", "fish")
 
 
 def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["completion", "--help"])
+    out = help_text(capsys, "completion")
 
-    assert "Example: pushdesk completion bash > " in capsys.readouterr().out
+    assert "Example: pushdesk completion bash > " in out

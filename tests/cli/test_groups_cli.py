@@ -1,42 +1,16 @@
 """``pushdesk groups`` against a real data folder, checked through the services."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from pushdesk.cli import main
 from pushdesk.domain import Target
 from pushdesk.services import Services
 from pushdesk.store import Store
-from tests.support.clock import FakeClock
+from tests.support.cli import Cli, assert_refused_without_data, help_text
+from tests.support.reminders import scheduled_for_groups
 from tests.test_device_operations import add
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    assert exit_info.value.code == 2
-    return capsys.readouterr().err
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    # Replaces conftest's: reminders scheduled here are due after the real now.
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-def at(data_dir: Path, store: Store) -> list[str]:
-    """--data-dir for a data folder that exists (the store fixture made it)."""
-    return ["--data-dir", str(data_dir)]
 
 
 @pytest.fixture
@@ -46,24 +20,16 @@ def family(services: Services) -> None:
     add(services, "Ben", groups=["Family", "Kitchen"])
 
 
-def scheduled_to(services: Services, clock: FakeClock, *groups: str) -> int:
-    reminder = services.reminders.schedule(
-        "t", "m", None, clock.now + timedelta(days=1), target=Target(groups=groups)
-    )
-    return reminder.id
-
-
 class TestListing:
     def test_table_of_names_and_device_counts(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
         family: None,
     ) -> None:
         services.subscriptions.create_group("Attic")
 
-        code, out, _ = run(capsys, "groups", *at)
+        code, out, _ = cli("groups")
 
         assert code == 0
         assert [line.split() for line in out.splitlines()] == [
@@ -73,10 +39,8 @@ class TestListing:
             ["Kitchen", "1"],
         ]
 
-    def test_json(
-        self, capsys: pytest.CaptureFixture[str], at: list[str], family: None
-    ) -> None:
-        code, out, _ = run(capsys, "groups", "--json", *at)
+    def test_json(self, cli: Cli, family: None) -> None:
+        code, out, _ = cli("groups", "--json")
 
         assert code == 0
         assert json.loads(out) == [
@@ -84,16 +48,14 @@ class TestListing:
             {"name": "Kitchen", "devices": 1},
         ]
 
-    def test_none_yet(self, capsys: pytest.CaptureFixture[str], at: list[str]) -> None:
-        assert run(capsys, "groups", *at) == (0, "(none)\n", "")
-        assert run(capsys, "groups", "--json", *at) == (0, "[]\n", "")
+    def test_none_yet(self, cli: Cli, store: Store) -> None:
+        assert cli("groups") == (0, "(none)\n", "")
+        assert cli("groups", "--json") == (0, "[]\n", "")
 
 
 class TestCreate:
-    def test_adds_an_empty_group(
-        self, capsys: pytest.CaptureFixture[str], at: list[str], services: Services
-    ) -> None:
-        code, out, _ = run(capsys, "groups", "create", "  Night   shift ", *at)
+    def test_adds_an_empty_group(self, cli: Cli, services: Services) -> None:
+        code, out, _ = cli("groups", "create", "  Night   shift ")
 
         assert (code, out) == (0, "Group Night shift created.\n")
         assert services.subscriptions.group_sizes() == {"Night shift": 0}
@@ -109,41 +71,31 @@ class TestCreate:
     )
     def test_refusals_are_one_sentence(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
         family: None,
         name: str,
         message: str,
     ) -> None:
-        assert run(capsys, "groups", "create", name, *at) == (
+        assert cli("groups", "create", name) == (
             1,
             "",
             f"pushdesk: {message}\n",
         )
         assert services.subscriptions.groups() == ["Family", "Kitchen"]
 
-    def test_a_missing_name_is_a_usage_error(
-        self, capsys: pytest.CaptureFixture[str], at: list[str]
-    ) -> None:
-        err = usage_error(capsys, "groups", "create", *at)
-
-        assert "the following arguments are required: NAME" in err
-
 
 class TestRename:
     def test_devices_and_scheduled_reminders_follow(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
         store: Store,
-        clock: FakeClock,
         family: None,
     ) -> None:
-        reminder_id = scheduled_to(services, clock, "kitchen")
+        reminder_id = scheduled_for_groups(services, "kitchen")
 
-        code, out, _ = run(capsys, "groups", "rename", "KITCHEN", "Cooks", *at)
+        code, out, _ = cli("groups", "rename", "KITCHEN", "Cooks")
 
         assert (code, out) == (0, "Group Kitchen is now called Cooks.\n")
         assert services.subscriptions.group_sizes() == {"Cooks": 1, "Family": 2}
@@ -161,48 +113,37 @@ class TestRename:
     )
     def test_refusals_change_nothing(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
         family: None,
         argv: list[str],
         message: str,
     ) -> None:
-        assert run(capsys, "groups", "rename", *argv, *at) == (
+        assert cli("groups", "rename", *argv) == (
             1,
             "",
             f"pushdesk: {message}\n",
         )
         assert services.subscriptions.group_sizes() == {"Family": 2, "Kitchen": 1}
 
-    def test_the_new_name_is_required(
-        self, capsys: pytest.CaptureFixture[str], at: list[str]
-    ) -> None:
-        err = usage_error(capsys, "groups", "rename", "Kitchen", *at)
-
-        assert "the following arguments are required: NEW" in err
-
 
 class TestDelete:
     def test_the_devices_stay(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
         family: None,
     ) -> None:
-        code, out, _ = run(capsys, "groups", "delete", "family", *at)
+        code, out, _ = cli("groups", "delete", "family")
 
         assert (code, out) == (0, "Group Family deleted; its 2 devices stay.\n")
         assert services.subscriptions.groups() == ["Kitchen"]
         assert [s.groups for s in services.subscriptions.all()] == [(), ("Kitchen",)]
 
-    def test_an_empty_group(
-        self, capsys: pytest.CaptureFixture[str], at: list[str], services: Services
-    ) -> None:
+    def test_an_empty_group(self, cli: Cli, services: Services) -> None:
         services.subscriptions.create_group("Attic")
 
-        assert run(capsys, "groups", "delete", "Attic", *at) == (
+        assert cli("groups", "delete", "Attic") == (
             0,
             "Group Attic deleted; it had no devices.\n",
             "",
@@ -211,15 +152,13 @@ class TestDelete:
 
     def test_refused_while_a_scheduled_reminder_goes_to_it(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
-        clock: FakeClock,
         family: None,
     ) -> None:
-        reminder_id = scheduled_to(services, clock, "Kitchen")
+        reminder_id = scheduled_for_groups(services, "Kitchen")
 
-        assert run(capsys, "groups", "delete", "Kitchen", *at) == (
+        assert cli("groups", "delete", "Kitchen") == (
             1,
             "",
             f"pushdesk: Reminder {reminder_id} still goes to group Kitchen; "
@@ -229,17 +168,28 @@ class TestDelete:
 
     def test_unknown_group(
         self,
-        capsys: pytest.CaptureFixture[str],
-        at: list[str],
+        cli: Cli,
         services: Services,
         family: None,
     ) -> None:
-        assert run(capsys, "groups", "delete", "Attic", *at) == (
+        assert cli("groups", "delete", "Attic") == (
             1,
             "",
             "pushdesk: There is no group Attic.\n",
         )
         assert services.subscriptions.groups() == ["Family", "Kitchen"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["create"], "the following arguments are required: NAME"),
+        (["rename", "Kitchen"], "the following arguments are required: NEW"),
+        (["merge"], "invalid choice: 'merge'"),
+    ],
+)
+def test_usage_errors_exit_2(cli: Cli, argv: list[str], message: str) -> None:
+    assert message in cli.usage_error("groups", *argv)
 
 
 @pytest.mark.parametrize(
@@ -255,28 +205,13 @@ class TestDelete:
 def test_a_missing_data_folder_is_an_error_and_not_created(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
 ) -> None:
-    missing = tmp_path / "typo"
-
-    code, _, err = run(capsys, *argv, "--data-dir", str(missing))
-
-    assert code == 1
-    assert f"There is no pushdesk data in {missing}" in err
-    assert not missing.exists()
+    assert_refused_without_data(capsys, tmp_path / "typo", *argv)
 
 
 @pytest.mark.parametrize("verb", [[], ["create"], ["rename"], ["delete"]])
 def test_every_verb_has_help_with_an_example(
     capsys: pytest.CaptureFixture[str], verb: list[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["groups", *verb, "--help"])
+    out = help_text(capsys, "groups", *verb)
 
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
     assert f"Example: pushdesk groups {' '.join(verb)}".rstrip() in out
-
-
-def test_an_unknown_verb_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], at: list[str]
-) -> None:
-    assert "invalid choice: 'merge'" in usage_error(capsys, "groups", "merge", *at)

@@ -14,36 +14,21 @@ from typing import Any
 
 import pytest
 
-from pushdesk.cli import main
 from pushdesk.domain import Delivered, Failed, Rejected, RetryLater
 from pushdesk.services.deliveries import CSV_HEADER
 from pushdesk.store import Store
 from tests.support.attempts import AttemptLog
+from tests.support.cli import Cli, assert_refused_without_data, help_text, utc
 from tests.support.clock import FakeClock
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def log(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, *more: str
-) -> list[dict[str, Any]]:
-    code, out, err = run(capsys, "log", "--json", "--data-dir", str(data_dir), *more)
+def log(cli: Cli, *more: str) -> list[dict[str, Any]]:
+    code, out, err = cli("log", "--json", *more)
     assert (code, err) == (0, "")
     rows: list[dict[str, Any]] = json.loads(out)
     return rows
-
-
-def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    assert exit_info.value.code == 2
-    return capsys.readouterr().err
 
 
 @pytest.fixture
@@ -67,10 +52,8 @@ def seeded(store: Store) -> FakeClock:
     return clock
 
 
-def test_lists_newest_first_with_every_field(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
-) -> None:
-    rows = log(capsys, data_dir)
+def test_lists_newest_first_with_every_field(cli: Cli, seeded: FakeClock) -> None:
+    rows = log(cli)
 
     assert [(r["reminder_title"], r["outcome"]) for r in rows] == [
         ("Backup", "failed"),
@@ -82,9 +65,7 @@ def test_lists_newest_first_with_every_field(
     ]
     assert rows[0] == {
         "id": rows[0]["id"],
-        "attempted_at": (START + timedelta(hours=1, seconds=3)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        ),
+        "attempted_at": utc(START + timedelta(hours=1, seconds=3)),
         "reminder_id": 3,
         "reminder_title": "Backup",
         "occurrence_at": rows[0]["occurrence_at"],
@@ -102,9 +83,9 @@ def test_lists_newest_first_with_every_field(
 
 
 def test_table_shows_local_time_reminder_and_device(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+    cli: Cli, seeded: FakeClock
 ) -> None:
-    code, out, err = run(capsys, "log", "--data-dir", str(data_dir))
+    code, out, err = cli("log")
 
     assert (code, err) == (0, "")
     header, *lines = out.splitlines()
@@ -133,30 +114,25 @@ def test_table_shows_local_time_reminder_and_device(
     ],
 )
 def test_filters(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     seeded: FakeClock,
     filters: list[str],
     expected: int,
 ) -> None:
-    assert len(log(capsys, data_dir, *filters)) == expected
+    assert len(log(cli, *filters)) == expected
 
 
-def test_from_a_duration_ago(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
-) -> None:
-    rows = log(capsys, data_dir, "--from", "90m")
+def test_from_a_duration_ago(cli: Cli, seeded: FakeClock) -> None:
+    rows = log(cli, "--from", "90m")
 
     assert [r["reminder_title"] for r in rows] == ["Backup"]
 
 
-def test_time_range_in_iso_8601(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
-) -> None:
+def test_time_range_in_iso_8601(cli: Cli, seeded: FakeClock) -> None:
     since = (START + timedelta(seconds=1)).isoformat()
     until = (START + timedelta(seconds=2)).isoformat()
 
-    rows = log(capsys, data_dir, "--from", since, "--until", until)
+    rows = log(cli, "--from", since, "--until", until)
 
     assert [(r["reminder_title"], r["outcome"]) for r in rows] == [
         ("Lunch", "rejected"),
@@ -165,68 +141,50 @@ def test_time_range_in_iso_8601(
     ]
 
 
-def test_naive_times_are_local(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
-) -> None:
+def test_naive_times_are_local(cli: Cli, seeded: FakeClock) -> None:
     local = (START + timedelta(hours=1)).astimezone().replace(tzinfo=None)
 
-    rows = log(capsys, data_dir, "--from", local.isoformat())
+    rows = log(cli, "--from", local.isoformat())
 
     assert [r["reminder_title"] for r in rows] == ["Backup"]
 
 
 def test_limit_keeps_the_newest_and_says_how_many_there_are(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
+    cli: Cli, seeded: FakeClock
 ) -> None:
-    code, out, err = run(
-        capsys, "log", "--json", "--limit", "2", "--data-dir", str(data_dir)
-    )
+    code, out, err = cli("log", "--json", "--limit", "2")
 
     assert code == 0
     assert [r["reminder_title"] for r in json.loads(out)] == ["Backup", "Lunch"]
     assert err == "(the newest 2 of 6 attempts; --limit 0 shows all)\n"
 
 
-def test_limit_0_shows_all(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store
-) -> None:
+def test_limit_0_shows_all(cli: Cli, store: Store) -> None:
     attempts = AttemptLog(store, FakeClock(START))
     devices = [attempts.device(f"phone {n}") for n in range(105)]
     attempts.send(attempts.reminder("Everyone"), devices, [Delivered(201)])
 
-    code, out, err = run(capsys, "log", "--json", "--data-dir", str(data_dir))
+    code, out, err = cli("log", "--json")
     assert code == 0
     assert len(json.loads(out)) == 100
     assert "newest 100 of 105" in err
 
-    assert len(log(capsys, data_dir, "--limit", "0")) == 105
+    assert len(log(cli, "--limit", "0")) == 105
 
 
-def test_empty_log_says_none(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store
-) -> None:
-    assert run(capsys, "log", "--data-dir", str(data_dir)) == (0, "(none)\n", "")
-    assert log(capsys, data_dir) == []
+def test_empty_log_says_none(cli: Cli, store: Store) -> None:
+    assert cli("log") == (0, "(none)\n", "")
+    assert log(cli) == []
 
 
 def test_csv_export_writes_every_match_owner_only(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     seeded: FakeClock,
     tmp_path: Path,
 ) -> None:
     target = tmp_path / "anna.csv"
 
-    code, out, err = run(
-        capsys,
-        "log",
-        "--device",
-        "1",
-        "--csv",
-        str(target),
-        "--data-dir",
-        str(data_dir),
-    )
+    code, out, err = cli("log", "--device", "1", "--csv", str(target))
 
     assert (code, out) == (0, "")
     assert err == f"3 attempts written to {target}\n"
@@ -242,14 +200,13 @@ def test_csv_export_writes_every_match_owner_only(
 
 
 def test_csv_into_a_missing_folder_is_one_sentence(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     seeded: FakeClock,
     tmp_path: Path,
 ) -> None:
     target = tmp_path / "nowhere" / "log.csv"
 
-    code, _, err = run(capsys, "log", "--csv", str(target), "--data-dir", str(data_dir))
+    code, _, err = cli("log", "--csv", str(target))
 
     assert code == 1
     assert err.startswith(f"pushdesk: Cannot write {target}: ")
@@ -257,21 +214,11 @@ def test_csv_into_a_missing_folder_is_one_sentence(
 
 
 def test_limit_does_not_apply_to_csv(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     seeded: FakeClock,
     tmp_path: Path,
 ) -> None:
-    code, _, err = run(
-        capsys,
-        "log",
-        "--limit",
-        "5",
-        "--csv",
-        str(tmp_path / "x.csv"),
-        "--data-dir",
-        str(data_dir),
-    )
+    code, _, err = cli("log", "--limit", "5", "--csv", str(tmp_path / "x.csv"))
 
     assert code == 1
     assert err == (
@@ -281,18 +228,9 @@ def test_limit_does_not_apply_to_csv(
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_range_backwards_is_refused(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, seeded: FakeClock
-) -> None:
-    code, _, err = run(
-        capsys,
-        "log",
-        "--from",
-        "2026-12-02T10:00Z",
-        "--until",
-        "2026-12-01T10:00Z",
-        "--data-dir",
-        str(data_dir),
+def test_range_backwards_is_refused(cli: Cli, seeded: FakeClock) -> None:
+    code, _, err = cli(
+        "log", "--from", "2026-12-02T10:00Z", "--until", "2026-12-01T10:00Z"
     )
 
     assert code == 1
@@ -302,10 +240,7 @@ def test_range_backwards_is_refused(
 def test_missing_data_folder_is_an_error(
     capsys: pytest.CaptureFixture[str], data_dir: Path
 ) -> None:
-    code, _, err = run(capsys, "log", "--data-dir", str(data_dir))
-
-    assert code == 1
-    assert err.startswith("pushdesk: There is no pushdesk data in")
+    assert_refused_without_data(capsys, data_dir, "log")
 
 
 @pytest.mark.parametrize(
@@ -320,14 +255,11 @@ def test_missing_data_folder_is_an_error(
         (["--json", "--csv", "x.csv"], "not allowed with argument --json"),
     ],
 )
-def test_usage_errors_exit_2(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
-) -> None:
-    assert message in usage_error(capsys, "log", *argv, "--data-dir", str(data_dir))
+def test_usage_errors_exit_2(cli: Cli, argv: list[str], message: str) -> None:
+    assert message in cli.usage_error("log", *argv)
 
 
 def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["log", "--help"])
+    out = help_text(capsys, "log")
 
-    assert "Example: pushdesk log --outcome failed --from 1d" in capsys.readouterr().out
+    assert "Example: pushdesk log --outcome failed --from 1d" in out

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pushdesk.cli import main
 from pushdesk.domain import (
     Delivered,
     Failed,
@@ -23,12 +22,18 @@ from pushdesk.domain import (
     Urgency,
 )
 from pushdesk.errors import NotFound
-from pushdesk.events import EventHub
 from pushdesk.scheduling.recurrence import parse_rule
 from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.store.deliveries import DeliveryQuery
 from pushdesk.store.sends import Settlement
+from tests.support.cli import (
+    Cli,
+    assert_refused_without_data,
+    facts,
+    help_text,
+    utc,
+)
 from tests.support.clock import FakeClock
 from tests.support.devices import add_device
 from tests.support.keys import AUTH, P256DH
@@ -55,75 +60,14 @@ FIRST_FIELDS = [
 ADDED_FIELDS = ["failed", "icon", "visitor", "created_at"]
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    """Run a command that argparse refuses; its stderr."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    assert exit_info.value.code == 2
-    return capsys.readouterr().err
-
-
-def utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-def desk(store: Store, clock: FakeClock) -> Services:
-    """The services over the same data folder the commands use."""
-    return Services(store, EventHub(), clock)
-
-
-class Cli:
-    """``pushdesk …`` on the test's data folder."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
-        self._capsys = capsys
-        self._data_dir = str(data_dir)
-
-    def __call__(self, *argv: str) -> tuple[int, str, str]:
-        return run(self._capsys, *argv, "--data-dir", self._data_dir)
-
-    def usage_error(self, *argv: str) -> str:
-        return usage_error(self._capsys, *argv, "--data-dir", self._data_dir)
-
-    def json(self, *argv: str) -> list[dict[str, object]]:
-        code, out, err = self(*argv, "--json")
-        assert code == 0, err
-        rows = json.loads(out)
-        assert isinstance(rows, list)
-        return rows
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], data_dir: Path) -> Cli:
-    return Cli(capsys, data_dir)
-
-
-def facts(out: str) -> dict[str, str]:
-    """The "field  value" lines of `reminders show`, by field."""
-    pairs = (re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
-    return {pair[0]: pair[1] if len(pair) > 1 else "" for pair in pairs}
-
-
 # remind
 
 
 def test_remind_takes_every_option_the_dialog_has(
-    cli: Cli, desk: Services, store: Store
+    cli: Cli, services: Services, store: Store
 ) -> None:
-    desk.subscriptions.create_group("Kitchen")
-    anna = add_device(desk, "Anna")
+    services.subscriptions.create_group("Kitchen")
+    anna = add_device(services, "Anna")
 
     code, out, err = cli(
         "remind",
@@ -166,10 +110,10 @@ def test_remind_takes_every_option_the_dialog_has(
 
 
 def test_remind_defaults_to_the_ttl_and_urgency_saved_in_settings(
-    cli: Cli, desk: Services, store: Store
+    cli: Cli, services: Services, store: Store
 ) -> None:
-    saved = desk.settings.current()
-    desk.settings.save(
+    saved = services.settings.current()
+    services.settings.save(
         replace(
             saved,
             vapid_subject="mailto:ops@example.org",
@@ -185,9 +129,9 @@ def test_remind_defaults_to_the_ttl_and_urgency_saved_in_settings(
 
 
 def test_to_subscription_still_works_and_says_its_new_name(
-    cli: Cli, desk: Services, store: Store
+    cli: Cli, services: Services, store: Store
 ) -> None:
-    anna = add_device(desk, "Anna")
+    anna = add_device(services, "Anna")
 
     code, out, err = cli("remind", "x", "--in", "5m", "--to-subscription", str(anna))
 
@@ -197,12 +141,10 @@ def test_to_subscription_still_works_and_says_its_new_name(
 
 
 def test_to_subscription_is_not_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["remind", "--help"])
+    shown = help_text(capsys, "remind")
 
-    help_text = capsys.readouterr().out
-    assert "--to-device" in help_text
-    assert "--to-subscription" not in help_text
+    assert "--to-device" in shown
+    assert "--to-subscription" not in shown
 
 
 @pytest.mark.parametrize(
@@ -241,18 +183,18 @@ def test_remind_usage_errors_exit_2(cli: Cli, argv: list[str], message: str) -> 
 
 
 @pytest.fixture
-def several(desk: Services, clock: FakeClock) -> dict[str, int]:
+def several(services: Services, clock: FakeClock) -> dict[str, int]:
     """Reminders of each kind, by title; Anna's device set the one titled
     "Reminder" from the page."""
-    desk.subscriptions.create_group("Kitchen")
-    bert = add_device(desk, "Bert")
-    anna, _ = desk.subscriptions.register(
+    services.subscriptions.create_group("Kitchen")
+    bert = add_device(services, "Bert")
+    anna, _ = services.subscriptions.register(
         SubscriptionInput("https://push.example.org/anna", P256DH, AUTH, label="Anna")
     )
 
     def schedule(title: str, message: str, hours: float, target: Target) -> int:
         due = clock.now + timedelta(hours=hours)
-        return desk.reminders.schedule(title, message, None, due, target=target).id
+        return services.reminders.schedule(title, message, None, due, target=target).id
 
     ids = {
         "Coffee": schedule("Coffee", "Beans are in", 1, Target()),
@@ -260,8 +202,8 @@ def several(desk: Services, clock: FakeClock) -> dict[str, int]:
         "Call": schedule("Call", "Ring Bert", 3, Target(subscription_ids=(bert,))),
         "Old": schedule("Old", "Never mind", 2, Target()),
     }
-    desk.reminders.cancel(ids["Old"])
-    ids["Reminder"] = desk.self_reminders.create(
+    services.reminders.cancel(ids["Old"])
+    ids["Reminder"] = services.self_reminders.create(
         Replacement(anna.endpoint, AUTH), "Oven", in_minutes=5
     ).id
     return ids
@@ -343,7 +285,7 @@ def test_a_limited_listing_says_how_many_it_left_out(
 
 
 def test_listing_json_keeps_its_fields_and_adds_new_ones_after_them(
-    cli: Cli, several: dict[str, int], desk: Services
+    cli: Cli, several: dict[str, int], services: Services
 ) -> None:
     rows = {row["title"]: row for row in cli.json("reminders")}
 
@@ -353,7 +295,7 @@ def test_listing_json_keeps_its_fields_and_adds_new_ones_after_them(
     assert visitor["visitor_device"] == 2
     assert visitor["target"] == {"groups": [], "subscriptions": [2]}
     assert rows["Bins"]["target"] == {"groups": ["Kitchen"], "subscriptions": []}
-    coffee = desk.reminders.get(several["Coffee"])
+    coffee = services.reminders.get(several["Coffee"])
     assert rows["Coffee"]["due_at"] == utc(coffee.due_at)
     assert rows["Coffee"]["created_at"] == utc(coffee.created_at)
     assert (rows["Coffee"]["icon"], rows["Coffee"]["failed"]) == (None, 0)
@@ -390,11 +332,11 @@ def test_a_range_that_ends_before_it_starts_is_one_sentence(
 
 
 @pytest.fixture
-def delivered(desk: Services, store: Store, clock: FakeClock) -> int:
+def delivered(services: Services, store: Store, clock: FakeClock) -> int:
     """A reminder sent to three devices: two took it, one failed; both that took
     it showed it, one was opened."""
-    devices = [add_device(desk, name) for name in ("Anna", "Bert", "Cleo")]
-    reminder = desk.reminders.schedule("Fire drill", "At 10", None, clock.now)
+    devices = [add_device(services, name) for name in ("Anna", "Bert", "Cleo")]
+    reminder = services.reminders.schedule("Fire drill", "At 10", None, clock.now)
     store.reminders.fire(reminder, devices, clock.now, late=False, next_due=None)
     settlements = []
     for job in store.sends.claim_ready("test", clock.now, limit=3):
@@ -405,8 +347,8 @@ def delivered(desk: Services, store: Store, clock: FakeClock) -> int:
     store.sends.settle(settlements, clock.now)
     store.reminders.finish(reminder.id, ReminderStatus.PARTLY_SENT, clock.now)
     for device in devices[:2]:
-        desk.reminders.record_receipt(reminder.id, device, "displayed")
-    desk.reminders.record_receipt(reminder.id, devices[0], "clicked")
+        services.reminders.record_receipt(reminder.id, device, "displayed")
+    services.reminders.record_receipt(reminder.id, devices[0], "clicked")
     return reminder.id
 
 
@@ -436,7 +378,7 @@ def test_show_gives_the_delivery_counts(cli: Cli, delivered: int) -> None:
 
 
 def test_show_describes_the_target_the_repeat_rule_and_the_visitor(
-    cli: Cli, desk: Services, several: dict[str, int]
+    cli: Cli, services: Services, several: dict[str, int]
 ) -> None:
     _, out, _ = cli(
         "remind",
@@ -483,26 +425,26 @@ def test_show_never_prints_control_characters_from_a_visitors_device_name(
 
 
 def test_reminder_service_gives_one_reminder_as_a_listing_line(
-    desk: Services, delivered: int
+    services: Services, delivered: int
 ) -> None:
-    line = desk.reminders.line(delivered)
+    line = services.reminders.line(delivered)
 
     assert (line.reach.delivered, line.reach.failed) == (2, 1)
     assert line.visitor is None
     with pytest.raises(NotFound, match=r"^There is no reminder 999\.$"):
-        desk.reminders.line(999)
+        services.reminders.line(999)
 
 
 # reminders edit
 
 
 @pytest.fixture
-def lunch(desk: Services, clock: FakeClock) -> int:
+def lunch(services: Services, clock: FakeClock) -> int:
     """A repeating reminder with every field set, due at 12:30 in Berlin."""
-    desk.subscriptions.create_group("Kitchen")
-    add_device(desk, "Anna", ("Kitchen",))
+    services.subscriptions.create_group("Kitchen")
+    add_device(services, "Anna", ("Kitchen",))
     due = datetime(2030, 6, 3, 10, 30, tzinfo=UTC)
-    return desk.reminders.schedule(
+    return services.reminders.schedule(
         "Canteen",
         "Lunch",
         "https://intranet.example/lunch",
@@ -697,14 +639,14 @@ def test_send_keeps_a_repeating_reminders_schedule(
 
 
 def test_delete_hides_a_reminder_and_keeps_its_delivery_log(
-    cli: Cli, desk: Services, delivered: int
+    cli: Cli, services: Services, delivered: int
 ) -> None:
     code, out, err = cli("reminders", "delete", str(delivered))
 
     assert (code, out) == (0, "")
     assert err == f"Reminder {delivered} deleted; its delivery log is kept.\n"
     assert cli.json("reminders") == []
-    assert desk.deliveries.count(DeliveryQuery(reminder_id=delivered)) == 3
+    assert services.deliveries.count(DeliveryQuery(reminder_id=delivered)) == 3
 
     code, _, err = cli("reminders", "delete", str(delivered))
     assert (code, err) == (1, f"pushdesk: There is no reminder {delivered}.\n")
@@ -754,13 +696,7 @@ def test_verbs_never_create_a_data_folder(
     missing = tmp_path / "typo"
     more = ["--title", "x"] if verb == "edit" else []
 
-    code, _, err = run(
-        capsys, "reminders", verb, "1", *more, "--data-dir", str(missing)
-    )
-
-    assert code == 1
-    assert f"no pushdesk data in {missing}" in err
-    assert not missing.exists()
+    assert_refused_without_data(capsys, missing, "reminders", verb, "1", *more)
 
 
 @pytest.mark.parametrize(
@@ -771,17 +707,13 @@ def test_verbs_never_create_a_data_folder(
 def test_every_command_has_help_with_an_example(
     capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main([*command, "--help"])
-
-    assert exit_info.value.code == 0
-    assert f"Example: pushdesk {' '.join(command)} " in capsys.readouterr().out
+    assert f"Example: pushdesk {' '.join(command)} " in help_text(capsys, *command)
 
 
 def test_upcoming_is_scheduled_or_sending(
-    cli: Cli, desk: Services, several: dict[str, int]
+    cli: Cli, services: Services, several: dict[str, int]
 ) -> None:
-    desk.reminders.send_now(several["Coffee"])
+    services.reminders.send_now(several["Coffee"])
 
     upcoming = titles(cli.json("reminders", "--status", "upcoming"))
     scheduled = titles(cli.json("reminders", "--status", "scheduled"))
@@ -791,10 +723,10 @@ def test_upcoming_is_scheduled_or_sending(
 
 
 def test_show_says_how_far_an_occurrence_going_out_has_got(
-    cli: Cli, desk: Services, store: Store, clock: FakeClock, lunch: int
+    cli: Cli, services: Services, store: Store, clock: FakeClock, lunch: int
 ) -> None:
-    add_device(desk, "Bert", ("Kitchen",))
-    desk.reminders.send_now(lunch)
+    add_device(services, "Bert", ("Kitchen",))
+    services.reminders.send_now(lunch)
     [job, _] = store.sends.claim_ready("test", clock.now, limit=2)
     store.sends.settle([Settlement(job, Delivered(201), "delivered")], clock.now)
 

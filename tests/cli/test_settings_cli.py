@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from pushdesk import settings as catalogue
-from pushdesk.cli import main
 from pushdesk.config import TlsMode
 from pushdesk.domain import Urgency
 from pushdesk.events import EventHub
@@ -16,13 +15,8 @@ from pushdesk.services.settings import SettingsService
 from pushdesk.settings import OperatorSettings
 from pushdesk.store import Store
 from tests.conftest import SUBJECT
+from tests.support.cli import Cli, assert_refused_without_data, help_text
 from tests.support.clock import FakeClock
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -34,16 +28,10 @@ def saved(store: Store) -> SettingsService:
     return service
 
 
-def settings(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, *argv: str
-) -> tuple[int, str, str]:
-    return run(capsys, "settings", *argv, "--data-dir", str(data_dir))
-
-
 def test_show_lists_every_setting_with_its_meaning_and_when_it_applies(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, saved: SettingsService
+    cli: Cli, saved: SettingsService
 ) -> None:
-    code, out, err = settings(capsys, data_dir)
+    code, out, err = cli("settings")
 
     assert (code, err) == (0, "")
     header, *lines = out.splitlines()
@@ -62,13 +50,13 @@ def test_show_lists_every_setting_with_its_meaning_and_when_it_applies(
 
 
 def test_show_json_has_the_field_names_and_seconds(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, saved: SettingsService
+    cli: Cli, saved: SettingsService
 ) -> None:
     saved.save(
         OperatorSettings(vapid_subject=SUBJECT, max_lateness=timedelta(minutes=90))
     )
 
-    code, out, _ = settings(capsys, data_dir, "--json")
+    code, out, _ = cli("settings", "--json")
 
     values = json.loads(out)
     assert code == 0
@@ -100,15 +88,14 @@ def test_show_json_has_the_field_names_and_seconds(
     ],
 )
 def test_get_prints_the_value_plain_or_as_json(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     saved: SettingsService,
     name: str,
     plain: str,
     as_json: str,
 ) -> None:
-    assert settings(capsys, data_dir, "get", name) == (0, f"{plain}\n", "")
-    assert settings(capsys, data_dir, "get", name, "--json") == (0, f"{as_json}\n", "")
+    assert cli("settings", "get", name) == (0, f"{plain}\n", "")
+    assert cli("settings", "get", name, "--json") == (0, f"{as_json}\n", "")
 
 
 @pytest.mark.parametrize(
@@ -131,15 +118,14 @@ def test_get_prints_the_value_plain_or_as_json(
     ],
 )
 def test_set_stores_the_value_read_as_the_window_reads_it(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     saved: SettingsService,
     name: str,
     text: str,
     field: str,
     stored: object,
 ) -> None:
-    code, out, err = settings(capsys, data_dir, "set", name, text)
+    code, out, err = cli("settings", "set", name, text)
 
     assert (code, err) == (0, "")
     value = getattr(saved.current(), field)
@@ -148,11 +134,11 @@ def test_set_stores_the_value_read_as_the_window_reads_it(
 
 
 def test_set_says_when_the_change_takes_effect(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, saved: SettingsService
+    cli: Cli, saved: SettingsService
 ) -> None:
-    _, at_once, _ = settings(capsys, data_dir, "set", "default_ttl", "2h")
-    _, restart, _ = settings(capsys, data_dir, "set", "host", "127.0.0.1")
-    _, next_start, _ = settings(capsys, data_dir, "set", "concurrency", "32")
+    _, at_once, _ = cli("settings", "set", "default_ttl", "2h")
+    _, restart, _ = cli("settings", "set", "host", "127.0.0.1")
+    _, next_start, _ = cli("settings", "set", "concurrency", "32")
 
     assert at_once == "default_ttl is now 2h.\nIt takes effect at once.\n"
     assert restart == (f"host is now 127.0.0.1.\n{catalogue.notice(['host'])}\n")
@@ -164,21 +150,19 @@ def test_set_says_when_the_change_takes_effect(
 
 
 def test_set_to_the_same_value_changes_nothing(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, saved: SettingsService
+    cli: Cli, saved: SettingsService
 ) -> None:
-    assert settings(capsys, data_dir, "set", "default_ttl", "24h") == (
+    assert cli("settings", "set", "default_ttl", "24h") == (
         0,
         "default_ttl is already 1d.\n",
         "",
     )
 
 
-def test_port_goes_back_to_automatic(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, saved: SettingsService
-) -> None:
-    settings(capsys, data_dir, "set", "port", "9443")
+def test_port_goes_back_to_automatic(cli: Cli, saved: SettingsService) -> None:
+    cli("settings", "set", "port", "9443")
 
-    code, out, _ = settings(capsys, data_dir, "set", "port", "auto")
+    code, out, _ = cli("settings", "set", "port", "auto")
 
     assert code == 0
     assert out.startswith("port is now auto.")
@@ -186,54 +170,52 @@ def test_port_goes_back_to_automatic(
 
 
 def test_a_relative_certificate_path_is_stored_absolute(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     saved: SettingsService,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
 
-    code, _, _ = settings(capsys, data_dir, "set", "cert", "certs/site.pem")
+    code, _, _ = cli("settings", "set", "cert", "certs/site.pem")
 
     assert code == 0
     assert saved.current().cert == tmp_path / "certs" / "site.pem"
-    assert settings(capsys, data_dir, "set", "cert", "none")[0] == 0
+    assert cli("settings", "set", "cert", "none")[0] == 0
     assert saved.current().cert is None
 
 
 def test_own_certificate_takes_the_files_first_and_checks_them(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     saved: SettingsService,
     tmp_path: Path,
 ) -> None:
     files = LocalCA(tmp_path / "tls", FakeClock()).server_files(machine_names())
-    settings(capsys, data_dir, "set", "cert", str(files.key))
-    settings(capsys, data_dir, "set", "key", str(files.cert))
+    cli("settings", "set", "cert", str(files.key))
+    cli("settings", "set", "key", str(files.cert))
 
-    code, _, err = settings(capsys, data_dir, "set", "tls", "own-certificate")
+    code, _, err = cli("settings", "set", "tls", "own-certificate")
     assert code == 1
     assert err.startswith(
         f"pushdesk: tls cannot be saved until cert is corrected: Cannot use the "
         f"certificate {files.key} with the key {files.cert}: "
     )
 
-    settings(capsys, data_dir, "set", "cert", str(files.cert))
-    settings(capsys, data_dir, "set", "key", str(files.key))
-    code, out, err = settings(capsys, data_dir, "set", "tls", "own-certificate")
+    cli("settings", "set", "cert", str(files.cert))
+    cli("settings", "set", "key", str(files.key))
+    code, out, err = cli("settings", "set", "tls", "own-certificate")
     assert (code, err) == (0, "")
     assert out.startswith("tls is now own-certificate.\nThe server restarts")
     assert saved.current().tls is TlsMode.OWN_CERTIFICATE
 
 
 def test_every_value_get_prints_is_taken_back_by_set(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, saved: SettingsService
+    cli: Cli, saved: SettingsService
 ) -> None:
     for setting in catalogue.CATALOGUE:
-        _, shown, _ = settings(capsys, data_dir, "get", setting.name)
+        _, shown, _ = cli("settings", "get", setting.name)
 
-        code, out, err = settings(capsys, data_dir, "set", setting.name, shown.strip())
+        code, out, err = cli("settings", "set", setting.name, shown.strip())
 
         assert (code, err) == (0, ""), setting.name
         assert out == f"{setting.name} is already {shown.strip()}.\n"
@@ -309,8 +291,7 @@ def test_every_value_get_prints_is_taken_back_by_set(
     ],
 )
 def test_invalid_value_exits_1_with_the_checks_sentence_and_saves_nothing(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     saved: SettingsService,
     name: str,
     text: str,
@@ -318,18 +299,16 @@ def test_invalid_value_exits_1_with_the_checks_sentence_and_saves_nothing(
 ) -> None:
     before = saved.current()
 
-    code, out, err = settings(capsys, data_dir, "set", name, text)
+    code, out, err = cli("settings", "set", name, text)
 
     assert (code, out) == (1, "")
     assert err == f"pushdesk: {message}\n"
     assert saved.current() == before
 
 
-def test_a_problem_elsewhere_names_that_setting(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store
-) -> None:
+def test_a_problem_elsewhere_names_that_setting(cli: Cli, store: Store) -> None:
     # A folder where nobody gave the contact yet: the window refuses to save too.
-    code, _, err = settings(capsys, data_dir, "set", "concurrency", "10")
+    code, _, err = cli("settings", "set", "concurrency", "10")
 
     assert code == 1
     assert err == (
@@ -338,10 +317,8 @@ def test_a_problem_elsewhere_names_that_setting(
     )
 
 
-def test_set_prepares_a_new_data_folder(
-    capsys: pytest.CaptureFixture[str], data_dir: Path
-) -> None:
-    code, _, _ = settings(capsys, data_dir, "set", "vapid_subject", SUBJECT)
+def test_set_prepares_a_new_data_folder(cli: Cli, data_dir: Path) -> None:
+    code, _, _ = cli("settings", "set", "vapid_subject", SUBJECT)
 
     assert code == 0
     store = Store.open(data_dir / "pushdesk.db")
@@ -362,28 +339,23 @@ def test_set_prepares_a_new_data_folder(
     ],
 )
 def test_unknown_name_exits_1_with_close_matches(
-    capsys: pytest.CaptureFixture[str],
-    data_dir: Path,
+    cli: Cli,
     saved: SettingsService,
     name: str,
     message: str,
 ) -> None:
     for argv in (["get", name], ["set", name, "1"]):
-        code, out, err = settings(capsys, data_dir, *argv)
+        code, out, err = cli("settings", *argv)
 
         assert (code, out) == (1, "")
         assert err == f"pushdesk: {message}\n"
 
 
+@pytest.mark.parametrize("argv", [[], ["get", "port"]])
 def test_show_and_get_need_an_existing_data_folder(
-    capsys: pytest.CaptureFixture[str], data_dir: Path
+    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str]
 ) -> None:
-    for argv in ([], ["get", "port"]):
-        code, _, err = settings(capsys, data_dir, *argv)
-
-        assert code == 1
-        assert err.startswith("pushdesk: There is no pushdesk data in")
-    assert not data_dir.exists()
+    assert_refused_without_data(capsys, data_dir, "settings", *argv)
 
 
 @pytest.mark.parametrize(
@@ -394,21 +366,12 @@ def test_show_and_get_need_an_existing_data_folder(
         (["unset", "port"], "invalid choice: 'unset'"),
     ],
 )
-def test_usage_errors_exit_2(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, argv: list[str], message: str
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["settings", *argv, "--data-dir", str(data_dir)])
-
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+def test_usage_errors_exit_2(cli: Cli, argv: list[str], message: str) -> None:
+    assert message in cli.usage_error("settings", *argv)
 
 
 @pytest.mark.parametrize("argv", [[], ["get"], ["set"]])
 def test_help_has_an_example(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
-    with pytest.raises(SystemExit):
-        main(["settings", *argv, "--help"])
-
-    assert "Example: pushdesk settings" in capsys.readouterr().out
+    assert "Example: pushdesk settings" in help_text(capsys, "settings", *argv)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pushdesk.cli import main
 from pushdesk.domain import (
     CredentialsRefused,
     Delivered,
@@ -25,30 +24,8 @@ from pushdesk.services.health import SILENT_AFTER
 from pushdesk.services.sending import SENDING_PAUSED
 from pushdesk.store import Store
 from tests.support.attempts import AttemptLog
+from tests.support.cli import Cli, assert_refused_without_data, facts, help_text, utc
 from tests.support.clock import FakeClock
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def facts(out: str) -> dict[str, str]:
-    """The "field  value" lines of a plain report, by field."""
-    pairs = [re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines()]
-    return {pair[0]: pair[1] for pair in pairs}
-
-
-@pytest.fixture
-def now() -> FakeClock:
-    return FakeClock(datetime.now(UTC))
-
-
-def status(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, *more: str
-) -> tuple[int, str, str]:
-    return run(capsys, "status", "--data-dir", str(data_dir), *more)
 
 
 def test_status_says_running_within_the_engines_silence() -> None:
@@ -56,11 +33,11 @@ def test_status_says_running_within_the_engines_silence() -> None:
 
 
 def test_fresh_heartbeat_is_healthy(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, data_dir: Path, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", now() - timedelta(seconds=2))
+    store.sends.heartbeat("engine-1", clock() - timedelta(seconds=2))
 
-    code, out, err = status(capsys, data_dir, "--json")
+    code, out, err = cli("status", "--json")
 
     assert code == 0
     assert err == ""
@@ -73,12 +50,12 @@ def test_fresh_heartbeat_is_healthy(
 
 
 def test_stale_heartbeat_exits_1_saying_since_when(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, data_dir: Path, store: Store, clock: FakeClock
 ) -> None:
-    last = now() - timedelta(minutes=5, seconds=3)
+    last = clock() - timedelta(minutes=5, seconds=3)
     store.sends.heartbeat("engine-1", last)
 
-    code, out, err = status(capsys, data_dir, "--json")
+    code, out, err = cli("status", "--json")
 
     assert code == 1
     assert err == (
@@ -87,16 +64,16 @@ def test_stale_heartbeat_exits_1_saying_since_when(
     report = json.loads(out)
     assert report["healthy"] is False
     assert report["running"] is False
-    assert report["last_heartbeat_at"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert report["last_heartbeat_at"] == utc(last)
     assert report["problem"] == err.removeprefix("pushdesk: ").strip()
 
 
 def test_heartbeat_just_past_the_silence_is_not_running(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", now() - SILENCE - timedelta(seconds=2))
+    store.sends.heartbeat("engine-1", clock() - SILENCE - timedelta(seconds=2))
 
-    code, _, err = status(capsys, data_dir)
+    code, _, err = cli("status")
 
     assert code == 1
     assert "No pushdesk is running" in err
@@ -104,12 +81,12 @@ def test_heartbeat_just_past_the_silence_is_not_running(
 
 
 def test_clean_stop_leaves_no_heartbeat(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, data_dir: Path, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", now())
+    store.sends.heartbeat("engine-1", clock())
     store.sends.retire("engine-1")
 
-    code, out, err = status(capsys, data_dir)
+    code, out, err = cli("status")
 
     assert code == 1
     assert err == f"pushdesk: No pushdesk is running on {data_dir}.\n"
@@ -117,12 +94,12 @@ def test_clean_stop_leaves_no_heartbeat(
 
 
 def test_standing_alert_makes_a_running_pushdesk_unhealthy(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, data_dir: Path, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", now())
-    store.alerts.raise_once("credentials:x", "fcm refuses the key.", now())
+    store.sends.heartbeat("engine-1", clock())
+    store.alerts.raise_once("credentials:x", "fcm refuses the key.", clock())
 
-    code, out, err = status(capsys, data_dir)
+    code, out, err = cli("status")
 
     assert code == 1
     assert err == (
@@ -133,13 +110,13 @@ def test_standing_alert_makes_a_running_pushdesk_unhealthy(
 
 
 def test_several_alerts_name_the_oldest(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", now())
-    store.alerts.raise_once("a", "The disk is full.", now() - timedelta(minutes=1))
-    store.alerts.raise_once("b", "fcm refuses the key.", now())
+    store.sends.heartbeat("engine-1", clock())
+    store.alerts.raise_once("a", "The disk is full.", clock() - timedelta(minutes=1))
+    store.alerts.raise_once("b", "fcm refuses the key.", clock())
 
-    code, out, err = status(capsys, data_dir, "--json")
+    code, out, err = cli("status", "--json")
 
     assert code == 1
     assert "There are 2 standing alerts" in err
@@ -148,24 +125,24 @@ def test_several_alerts_name_the_oldest(
 
 
 def test_counts_devices_waiting_reminders_and_recent_failures(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, store: Store, clock: FakeClock
 ) -> None:
-    log = AttemptLog(store, now)
+    log = AttemptLog(store, clock)
     anna, ben = log.device("Anna"), log.device("Ben")
-    now.advance(hours=-30)
+    clock.advance(hours=-30)
     log.send(log.reminder("Old failure"), [anna], [Failed(None, "timeout")])
-    now.advance(hours=29)
+    clock.advance(hours=29)
     log.send(log.reminder("Half failed"), [anna, ben], [Failed(500, "e")])
     log.send(log.reminder("Refused"), [ben], [CredentialsRefused(403, "e")])
     # Neither a retry that then got through nor a device gone is a failure.
     log.send(log.reminder("Fine"), [ben], [RetryLater(503, "e"), Delivered(201)])
     log.send(log.reminder("Gone"), [log.device("Carl")], [Gone(410)])
-    draft = ReminderDraft("Later", "m", None, now() + timedelta(days=1))
-    store.reminders.add(draft, now())
+    draft = ReminderDraft("Later", "m", None, clock() + timedelta(days=1))
+    store.reminders.add(draft, clock())
     store.settings.set(SENDING_PAUSED, "1")
     store.sends.heartbeat("engine-1", datetime.now(UTC))
 
-    code, out, _ = status(capsys, data_dir, "--json")
+    code, out, _ = cli("status", "--json")
 
     report = json.loads(out)
     assert code == 0
@@ -176,11 +153,11 @@ def test_counts_devices_waiting_reminders_and_recent_failures(
 
 
 def test_plain_report_has_one_line_per_fact(
-    capsys: pytest.CaptureFixture[str], data_dir: Path, store: Store, now: FakeClock
+    cli: Cli, data_dir: Path, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", now())
+    store.sends.heartbeat("engine-1", clock())
 
-    code, out, _ = status(capsys, data_dir)
+    code, out, _ = cli("status")
 
     assert code == 0
     report = facts(out)
@@ -205,26 +182,14 @@ def test_plain_report_has_one_line_per_fact(
 def test_missing_data_folder_is_an_error_not_created(
     capsys: pytest.CaptureFixture[str], data_dir: Path
 ) -> None:
-    code, out, err = status(capsys, data_dir)
-
-    assert code == 1
-    assert out == ""
-    assert err.startswith(f"pushdesk: There is no pushdesk data in {data_dir}")
-    assert not data_dir.exists()
+    assert_refused_without_data(capsys, data_dir, "status")
 
 
-def test_unknown_option_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], data_dir: Path
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["status", "--verbose", "--data-dir", str(data_dir)])
+def test_unknown_option_is_a_usage_error(cli: Cli) -> None:
+    err = cli.usage_error("status", "--verbose")
 
-    assert exit_info.value.code == 2
-    assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+    assert "unrecognized arguments: --verbose" in err
 
 
 def test_help_ends_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["status", "--help"])
-
-    assert "Example: pushdesk status" in capsys.readouterr().out
+    assert "Example: pushdesk status" in help_text(capsys, "status")

@@ -3,6 +3,8 @@
 import argparse
 import json
 import re
+import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -28,6 +30,37 @@ from pushdesk.validation import normalise_origin
 # What each area's add_commands adds its commands to.
 # (A string: the class is subscriptable only for type checkers before 3.12.)
 Verbs: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+# What a command runs: the parsed arguments in, the exit status out.
+Run: TypeAlias = Callable[[argparse.Namespace], int]
+
+
+def add_command(
+    verbs: Verbs,
+    name: str,
+    summary: str,
+    description: str,
+    example: str,
+    *more_examples: str,
+    run: Run,
+) -> argparse.ArgumentParser:
+    """A command with the common options, run by ``run``.
+
+    Its help is ``description`` filled to 79 columns (a blank line parts
+    paragraphs), then one ``Example: …`` line for each example.
+    """
+    paragraphs = [textwrap.fill(text, 79) for text in description.split("\n\n")]
+    examples = (f"Example: {line}" for line in (example, *more_examples))
+    parser = verbs.add_parser(
+        name,
+        help=summary,
+        description="\n\n".join([*paragraphs, "\n".join(examples)]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common_options(parser, top=False)
+    parser.set_defaults(command=run)
+    return parser
 
 
 def row_id(text: str) -> int:

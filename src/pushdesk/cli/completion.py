@@ -4,7 +4,7 @@ the argument parser, so it never falls behind the commands."""
 import argparse
 
 from pushdesk import settings as catalogue
-from pushdesk.cli.common import Verbs, add_common_options
+from pushdesk.cli.common import Verbs, add_command
 
 SHELLS = ("bash", "zsh")
 
@@ -24,18 +24,17 @@ _PREAMBLE = {
 
 
 def add_commands(verbs: Verbs) -> None:
-    completion = verbs.add_parser(
+    completion = add_command(
+        verbs,
         "completion",
-        help="print a bash or zsh completion script",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Print a completion script for bash or zsh.\n\n"
-        "Example: pushdesk completion bash > "
-        "~/.local/share/bash-completion/completions/pushdesk\n"
-        'Example: pushdesk completion zsh > "${fpath[1]}/_pushdesk"',
+        "print a bash or zsh completion script",
+        "Print a completion script for bash or zsh.",
+        "pushdesk completion bash > "
+        "~/.local/share/bash-completion/completions/pushdesk",
+        'pushdesk completion zsh > "${fpath[1]}/_pushdesk"',
+        run=run_completion,
     )
-    add_common_options(completion, top=False)
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
-    completion.set_defaults(command=run_completion)
 
 
 def run_completion(args: argparse.Namespace) -> int:

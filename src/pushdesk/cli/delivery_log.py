@@ -13,7 +13,7 @@ from typing import Any
 
 from pushdesk.cli.common import (
     Verbs,
-    add_common_options,
+    add_command,
     open_services,
     parse_datetime,
     parse_duration,
@@ -33,17 +33,17 @@ TABLE_COLUMNS = ["time", "reminder", "device", "outcome", "http", "error"]
 
 
 def add_commands(verbs: Verbs) -> None:
-    log = verbs.add_parser(
+    log = add_command(
+        verbs,
         "log",
-        help="list delivery attempts, newest first",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="List delivery attempts, newest first, filtered as in the "
-        "window's Log tab.\nTimes are shown in this machine's time zone.\n\n"
-        "Example: pushdesk log --outcome failed --from 1d\n"
-        "Example: pushdesk log --reminder 12 --json\n"
-        "Example: pushdesk log --from 2026-12-01 --until 2026-12-08 --csv week.csv",
+        "list delivery attempts, newest first",
+        "List delivery attempts, newest first, filtered as in the window's Log "
+        "tab. Times are shown in this machine's time zone.",
+        "pushdesk log --outcome failed --from 1d",
+        "pushdesk log --reminder 12 --json",
+        "pushdesk log --from 2026-12-01 --until 2026-12-08 --csv week.csv",
+        run=run_log,
     )
-    add_common_options(log, top=False)
     log.add_argument(
         "--reminder", type=row_id, metavar="ID", help="only this reminder's attempts"
     )
@@ -92,7 +92,6 @@ def add_commands(verbs: Verbs) -> None:
         help="write every matching attempt to FILE as CSV (owner-only), as the "
         "window's export does",
     )
-    log.set_defaults(command=run_log)
 
 
 def moment(text: str) -> datetime | timedelta:

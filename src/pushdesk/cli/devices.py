@@ -5,13 +5,13 @@ import argparse
 import json
 import os
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 from pushdesk.cli.common import (
+    Run,
     Verbs,
-    add_common_options,
+    add_command,
     add_json_option,
     cell,
     open_services,
@@ -53,7 +53,7 @@ SUBSCRIBERS_FIELDS = (
 
 
 def add_commands(verbs: Verbs) -> None:
-    devices = command(
+    devices = add_command(
         verbs,
         "devices",
         "list devices, or act on one",
@@ -61,45 +61,25 @@ def add_commands(verbs: Verbs) -> None:
         "on one with a verb below.",
         "pushdesk devices --status flagged",
         "pushdesk devices --group Kitchen --json",
+        run=run_list_devices,
     )
     _add_listing_options(devices)
-    devices.set_defaults(command=run_list_devices)
     actions = devices.add_subparsers(title="verbs", metavar="VERB")
-    _add_show(actions)
-    _add_rename(actions)
-    _add_group_verbs(actions)
-    _add_test(actions)
-    _add_remove(actions)
+    _add_device_verbs(actions)
     _add_transfer_verbs(actions, "devices")
 
-    subscribers = command(
+    subscribers = add_command(
         verbs,
         "subscribers",
         "list devices (as `devices`, with its first JSON fields)",
         "List subscribed devices: the listing of `pushdesk devices`, whose --json "
         "prints only the fields it printed first.",
         "pushdesk subscribers --json",
+        run=run_list_subscribers,
     )
     _add_listing_options(subscribers)
-    subscribers.set_defaults(command=run_list_subscribers)
     transfer = subscribers.add_subparsers(title="moving devices", metavar="VERB")
     _add_transfer_verbs(transfer, "subscribers")
-
-
-def command(
-    verbs: Verbs, name: str, summary: str, description: str, *examples: str
-) -> argparse.ArgumentParser:
-    """A command with the common options; its help ends with example lines."""
-    text = textwrap.fill(description, 79) + "\n\n"
-    text += "\n".join(f"Example: {example}" for example in examples)
-    parser = verbs.add_parser(
-        name,
-        help=summary,
-        description=text,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_common_options(parser, top=False)
-    return parser
 
 
 def _add_listing_options(listing: argparse.ArgumentParser) -> None:
@@ -127,27 +107,18 @@ def _add_listing_options(listing: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_id(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "id", type=row_id, metavar="ID", help="the device's id, as listed (12 or #12)"
-    )
-
-
-def _add_show(actions: Verbs) -> None:
-    show = command(
+def _add_device_verbs(actions: Verbs) -> None:
+    show = _device_verb(
         actions,
         "show",
         "one device in full",
         "Show one device: the fields of the listing's --json.",
         "pushdesk devices show 12 --json",
+        run=run_show,
     )
     add_json_option(show)
-    _add_id(show)
-    show.set_defaults(command=run_show)
 
-
-def _add_rename(actions: Verbs) -> None:
-    rename = command(
+    rename = _device_verb(
         actions,
         "rename",
         "name a device, or clear its name",
@@ -155,39 +126,31 @@ def _add_rename(actions: Verbs) -> None:
         "is the window's setting.",
         "pushdesk devices rename 12 'Kitchen tablet'",
         'pushdesk devices rename 12 ""',
+        run=run_rename,
     )
-    _add_id(rename)
     rename.add_argument("name", metavar="NAME", help='the new name, or "" for none')
-    rename.set_defaults(command=run_rename)
 
+    for name, summary, description, example, run in (
+        (
+            "add-group",
+            "put a device in groups, creating new ones",
+            "Put a device in these groups as well; a group that does not exist "
+            "yet is created.",
+            "pushdesk devices add-group 12 Kitchen 'Night shift'",
+            run_add_groups,
+        ),
+        (
+            "remove-group",
+            "take a device out of groups",
+            "Take a device out of these groups; the groups stay.",
+            "pushdesk devices remove-group 12 'Night shift'",
+            run_remove_groups,
+        ),
+    ):
+        grouping = _device_verb(actions, name, summary, description, example, run=run)
+        grouping.add_argument("groups", nargs="+", metavar="GROUP")
 
-def _add_group_verbs(actions: Verbs) -> None:
-    adding = command(
-        actions,
-        "add-group",
-        "put a device in groups, creating new ones",
-        "Put a device in these groups as well; a group that does not exist yet "
-        "is created.",
-        "pushdesk devices add-group 12 Kitchen 'Night shift'",
-    )
-    _add_id(adding)
-    adding.add_argument("groups", nargs="+", metavar="GROUP")
-    adding.set_defaults(command=run_add_groups)
-
-    removing = command(
-        actions,
-        "remove-group",
-        "take a device out of groups",
-        "Take a device out of these groups; the groups stay.",
-        "pushdesk devices remove-group 12 'Night shift'",
-    )
-    _add_id(removing)
-    removing.add_argument("groups", nargs="+", metavar="GROUP")
-    removing.set_defaults(command=run_remove_groups)
-
-
-def _add_test(actions: Verbs) -> None:
-    test = command(
+    _device_verb(
         actions,
         "test",
         "send a test notification to a device",
@@ -195,32 +158,47 @@ def _add_test(actions: Verbs) -> None:
         "reminder id. A running app or serve sends it; the outcome is in the "
         "delivery log.",
         "pushdesk devices test 12",
+        run=run_test,
     )
-    _add_id(test)
-    test.set_defaults(command=run_test)
-
-
-def _add_remove(actions: Verbs) -> None:
-    remove = command(
+    _device_verb(
         actions,
         "remove",
         "remove a device (its delivery log stays)",
         "Remove a device: it gets no more reminders until it subscribes again. "
         "Its delivery log is kept.",
         "pushdesk devices remove 12",
+        run=run_remove,
     )
-    _add_id(remove)
-    remove.set_defaults(command=run_remove)
+
+
+def _device_verb(
+    actions: Verbs,
+    name: str,
+    summary: str,
+    description: str,
+    example: str,
+    *more_examples: str,
+    run: Run,
+) -> argparse.ArgumentParser:
+    """A verb that acts on one device, named by its id first."""
+    verb = add_command(
+        actions, name, summary, description, example, *more_examples, run=run
+    )
+    verb.add_argument(
+        "id", type=row_id, metavar="ID", help="the device's id, as listed (12 or #12)"
+    )
+    return verb
 
 
 def _add_transfer_verbs(transfer: Verbs, verb: str) -> None:
-    importing = command(
+    importing = add_command(
         transfer,
         "import",
         "add or update devices from a file",
         "Add or update devices from a JSON array, or one PushSubscription.toJSON() "
         "object per line, each with an optional label and groups.",
         f"pushdesk {verb} import devices.json",
+        run=run_import,
     )
     importing.add_argument("file", help="the file to read, or - for standard input")
     importing.add_argument(
@@ -231,20 +209,19 @@ def _add_transfer_verbs(transfer: Verbs, verb: str) -> None:
         default=[],
         help="also accept endpoints on this exact origin (as for serve)",
     )
-    importing.set_defaults(command=run_import)
 
-    exporting = command(
+    exporting = add_command(
         transfer,
         "export",
         "write every device, with its keys, as a JSON array",
         "Write every device as a JSON array that `import` reads. It holds the "
         "devices' push secrets: keep the file private.",
         f"pushdesk {verb} export --output devices.json",
+        run=run_export,
     )
     exporting.add_argument(
         "--output", metavar="FILE", help="write here (owner-only) instead of stdout"
     )
-    exporting.set_defaults(command=run_export)
 
 
 def run_import(args: argparse.Namespace) -> int:

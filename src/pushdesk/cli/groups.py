@@ -2,12 +2,18 @@
 
 import argparse
 
-from pushdesk.cli.common import Verbs, add_json_option, cell, open_services, print_rows
-from pushdesk.cli.devices import command
+from pushdesk.cli.common import (
+    Verbs,
+    add_command,
+    add_json_option,
+    cell,
+    open_services,
+    print_rows,
+)
 
 
 def add_commands(verbs: Verbs) -> None:
-    groups = command(
+    groups = add_command(
         verbs,
         "groups",
         "list groups, or create, rename or delete one",
@@ -15,44 +21,44 @@ def add_commands(verbs: Verbs) -> None:
         "one with a verb below. Group names compare without case.",
         "pushdesk groups --json",
         "pushdesk groups rename Kitchen Cooks",
+        run=run_list_groups,
     )
     add_json_option(groups)
-    groups.set_defaults(command=run_list_groups)
     actions = groups.add_subparsers(title="verbs", metavar="VERB")
 
-    create = command(
+    create = add_command(
         actions,
         "create",
         "add an empty group",
         "Add a group with no devices yet; `pushdesk devices add-group` puts "
         "devices in it.",
         "pushdesk groups create 'Night shift'",
+        run=run_create,
     )
     create.add_argument("name", metavar="NAME", help="at most 50 characters, no commas")
-    create.set_defaults(command=run_create)
 
-    rename = command(
+    rename = add_command(
         actions,
         "rename",
         "give a group another name",
         "Give a group another name. Its devices stay in it, and the scheduled "
         "reminders that go to it follow the new name.",
         "pushdesk groups rename Kitchen Cooks",
+        run=run_rename,
     )
     rename.add_argument("old", metavar="OLD", help="the group's name now")
     rename.add_argument("new", metavar="NEW", help="its new name")
-    rename.set_defaults(command=run_rename)
 
-    delete = command(
+    delete = add_command(
         actions,
         "delete",
         "delete a group (its devices stay)",
         "Delete a group; its devices stay, in their other groups. Refused while "
         "a scheduled reminder goes to the group: edit or cancel that first.",
         "pushdesk groups delete 'Night shift'",
+        run=run_delete,
     )
     delete.add_argument("name", metavar="NAME", help="the group to delete")
-    delete.set_defaults(command=run_delete)
 
 
 def run_list_groups(args: argparse.Namespace) -> int:

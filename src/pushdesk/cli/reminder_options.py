@@ -6,12 +6,9 @@ types that check them (a mistake in one is a usage error: exit 2).
 
 import argparse
 import re
-import textwrap
 from datetime import datetime, timedelta
 
 from pushdesk.cli.common import (
-    Verbs,
-    add_common_options,
     add_json_option,
     parse_datetime,
     parse_duration,
@@ -45,22 +42,6 @@ EDIT_OPTIONS = (
 )
 
 _SIGNED_DURATION = re.compile(r"^\s*([+-]?)\s*(\d+\s*[smhd]?)\s*$")
-
-
-def command_parser(
-    verbs: Verbs, name: str, summary: str, description: str, *examples: str
-) -> argparse.ArgumentParser:
-    """A command with the common options and a description ending in examples."""
-    text = textwrap.fill(description, 79)
-    text += "\n\n" + "\n".join(f"Example: {example}" for example in examples)
-    parser = verbs.add_parser(
-        name,
-        help=summary,
-        description=text,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_common_options(parser, top=False)
-    return parser
 
 
 def add_reminder_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pushdesk.cli.common import (
     Verbs,
+    add_command,
     add_json_option,
     open_services,
     print_one,
@@ -25,7 +26,6 @@ from pushdesk.cli.reminder_options import (
     UPCOMING,
     add_listing_options,
     add_reminder_options,
-    command_parser,
 )
 from pushdesk.cli.reminder_output import (
     TABLE_COLUMNS,
@@ -49,7 +49,7 @@ T = TypeVar("T")
 
 
 def add_commands(verbs: Verbs) -> None:
-    remind = command_parser(
+    remind = add_command(
         verbs,
         "remind",
         "schedule a reminder",
@@ -59,12 +59,12 @@ def add_commands(verbs: Verbs) -> None:
         'pushdesk remind "Stand-up in the big room" --in 10m',
         'pushdesk remind "Bins out" --at 2026-12-07T19:00 --repeat "weekly mon" '
         "--to Flat",
+        run=run_remind,
     )
     remind.add_argument("message", help="the notification's text")
     add_reminder_options(remind, editing=False)
-    remind.set_defaults(command=run_remind)
 
-    listing = command_parser(
+    listing = add_command(
         verbs,
         "reminders",
         "list reminders, or show, edit, cancel, send or delete one",
@@ -73,36 +73,37 @@ def add_commands(verbs: Verbs) -> None:
         "offset) or a duration from now; write a past one as --from=-2h.",
         "pushdesk reminders --status upcoming --target group:Kitchen",
         "pushdesk reminders --from=-1d --until 2h --json",
+        run=run_list,
     )
     add_listing_options(listing)
-    listing.set_defaults(command=run_list)
     _add_verbs(listing.add_subparsers(title="verbs", metavar="VERB"))
 
 
 def _add_verbs(actions: Verbs) -> None:
-    show = command_parser(
+    show = add_command(
         actions,
         "show",
         "one reminder, with how far it got",
         "Show one reminder: what it says, whom it goes to, its repeat rule and "
         "its delivery counts.",
         "pushdesk reminders show 12 --json",
+        run=run_show,
     )
     show.add_argument("id", type=row_id, metavar="ID")
     add_json_option(show)
-    show.set_defaults(command=run_show)
 
-    edit = command_parser(
+    edit = add_command(
         actions,
         "edit",
         "change a scheduled reminder",
         "Change a reminder that is still scheduled. Only the options given "
         "change; --no-url, --no-icon, --no-repeat and --to-everyone clear.",
         'pushdesk reminders edit 12 --at 2026-12-24T17:00 --title "Earlier"',
+        run=run_edit,
     )
     edit.add_argument("id", type=row_id, metavar="ID")
     add_reminder_options(edit, editing=True)
-    edit.set_defaults(command=run_edit, usage_error=edit.error)
+    edit.set_defaults(usage_error=edit.error)
 
     for name, summary, description, run in (
         (
@@ -126,11 +127,15 @@ def _add_verbs(actions: Verbs) -> None:
             run_delete,
         ),
     ):
-        verb = command_parser(
-            actions, name, summary, description, f"pushdesk reminders {name} 12"
+        verb = add_command(
+            actions,
+            name,
+            summary,
+            description,
+            f"pushdesk reminders {name} 12",
+            run=run,
         )
         verb.add_argument("id", type=row_id, metavar="ID")
-        verb.set_defaults(command=run)
 
 
 # The commands.

@@ -7,7 +7,7 @@ import signal
 from pushdesk.app import Runtime, open_store
 from pushdesk.cli.common import (
     Verbs,
-    add_common_options,
+    add_command,
     add_running_options,
     config_from,
 )
@@ -19,23 +19,24 @@ from pushdesk.settings import Applies, applying
 
 
 def add_commands(verbs: Verbs) -> None:
-    serve = verbs.add_parser(
+    serve = add_command(
+        verbs,
         "serve",
-        help="run the server and scheduler without a window",
-        description="Run the server and scheduler without a window. "
-        "Example: pushdesk serve --vapid-subject mailto:ops@example.org",
+        "run the server and scheduler without a window",
+        "Run the server and scheduler without a window.",
+        "pushdesk serve --vapid-subject mailto:ops@example.org",
+        run=run_serve,
     )
-    add_common_options(serve, top=False)
     add_running_options(serve, top=False)
-    serve.set_defaults(command=run_serve)
 
-    key = verbs.add_parser(
+    add_command(
+        verbs,
         "vapid-key",
-        help="print the VAPID public key",
-        description="Print the VAPID public key. Example: pushdesk vapid-key",
+        "print the VAPID public key",
+        "Print the VAPID public key.",
+        "pushdesk vapid-key",
+        run=run_vapid_key,
     )
-    add_common_options(key, top=False)
-    key.set_defaults(command=run_vapid_key)
 
 
 def run_desktop(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from pushdesk import settings as catalogue
 from pushdesk.cli.common import (
     Verbs,
-    add_common_options,
+    add_command,
     add_json_option,
     open_services,
     print_one,
@@ -36,43 +36,43 @@ NOTHING = "none"
 
 
 def add_commands(verbs: Verbs) -> None:
-    settings = verbs.add_parser(
+    settings = add_command(
+        verbs,
         "settings",
-        help="show, get or set the operator's settings",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Show every setting with its value, meaning and when a change "
-        "applies.\nDurations are written 90s, 5m, 2h or 1d; switches on or off; "
-        "no value none\n(for the page's port: auto, chosen by the HTTPS mode).\n\n"
-        "Example: pushdesk settings\n"
-        "Example: pushdesk settings set default_ttl 2h",
+        "show, get or set the operator's settings",
+        "Show every setting with its value, meaning and when a change applies.\n\n"
+        "Durations are written 90s, 5m, 2h or 1d; switches on or off; no value "
+        "none (for the page's port: auto, chosen by the HTTPS mode).",
+        "pushdesk settings",
+        "pushdesk settings set default_ttl 2h",
+        run=run_show,
     )
-    add_common_options(settings, top=False)
     add_json_option(settings)
-    settings.set_defaults(command=run_show)
     verbs_of_settings = settings.add_subparsers(title="verbs", metavar="VERB")
 
-    get = verbs_of_settings.add_parser(
+    get = add_command(
+        verbs_of_settings,
         "get",
-        help="print one setting's value",
-        description="Print one setting's value as `set` takes it; with --json, "
-        "as `settings --json` has it. Example: pushdesk settings get max_lateness",
+        "print one setting's value",
+        "Print one setting's value as `set` takes it; with --json, as "
+        "`settings --json` has it.",
+        "pushdesk settings get max_lateness",
+        run=run_get,
     )
-    add_common_options(get, top=False)
     add_json_option(get)
     _add_name(get)
-    get.set_defaults(command=run_get)
 
-    put = verbs_of_settings.add_parser(
+    put = add_command(
+        verbs_of_settings,
         "set",
-        help="change one setting, checked as in the window",
-        description="Change one setting, checked as the Settings window checks it, "
-        "and say when the change takes effect. "
-        "Example: pushdesk settings set vapid_subject mailto:ops@example.org",
+        "change one setting, checked as in the window",
+        "Change one setting, checked as the Settings window checks it, and say "
+        "when the change takes effect.",
+        "pushdesk settings set vapid_subject mailto:ops@example.org",
+        run=run_set,
     )
-    add_common_options(put, top=False)
     _add_name(put)
     put.add_argument("value", metavar="VALUE", help="the new value, as `get` prints")
-    put.set_defaults(command=run_set)
 
 
 def _add_name(parser: argparse.ArgumentParser) -> None:

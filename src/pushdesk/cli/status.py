@@ -8,7 +8,7 @@ from typing import Any
 
 from pushdesk.cli.common import (
     Verbs,
-    add_common_options,
+    add_command,
     add_json_option,
     config_from,
     open_services,
@@ -19,21 +19,21 @@ from pushdesk.store.db import to_db_time
 
 
 def add_commands(verbs: Verbs) -> None:
-    status = verbs.add_parser(
+    status = add_command(
+        verbs,
         "status",
-        help="check that pushdesk is running and nothing needs the operator",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Check that pushdesk runs on this data folder and no alert "
-        "stands.\nHealthy means a pushdesk (the app or serve) wrote its heartbeat "
-        "in the last\n10 seconds and no alert awaits the operator. Also shows the "
-        "devices, the\nreminders waiting and those that failed in the last 24 "
-        "hours.\nExits 0 when healthy, 1 otherwise, saying why on stderr.\n\n"
-        "Example: pushdesk status --json\n"
-        "Example: pushdesk status --data-dir /srv/pushdesk",
+        "check that pushdesk is running and nothing needs the operator",
+        "Check that pushdesk runs on this data folder and no alert stands.\n\n"
+        "Healthy means a pushdesk (the app or serve) wrote its heartbeat in the "
+        "last 10 seconds and no alert awaits the operator. Also shows the "
+        "devices, the reminders waiting and those that failed in the last 24 "
+        "hours.\n\n"
+        "Exits 0 when healthy, 1 otherwise, saying why on stderr.",
+        "pushdesk status --json",
+        "pushdesk status --data-dir /srv/pushdesk",
+        run=run_status,
     )
-    add_common_options(status, top=False)
     add_json_option(status)
-    status.set_defaults(command=run_status)
 
 
 def run_status(args: argparse.Namespace) -> int:
