@@ -100,6 +100,7 @@ class Reminder:
     late: bool = False  # its last occurrence went out late (pushdesk was off)
     icon: str | None = None
     visitor_device: int | None = None  # see ReminderDraft
+    deleted: bool = False  # hidden from listings; its delivery log is kept
 
     @property
     def from_visitor(self) -> bool:

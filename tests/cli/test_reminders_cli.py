@@ -649,7 +649,10 @@ def test_delete_hides_a_reminder_and_keeps_its_delivery_log(
     assert services.deliveries.count(DeliveryQuery(reminder_id=delivered)) == 3
 
     code, _, err = cli("reminders", "delete", str(delivered))
-    assert (code, err) == (1, f"pushdesk: There is no reminder {delivered}.\n")
+    assert (code, err) == (
+        1,
+        f"pushdesk: There is no reminder {delivered}; it was deleted.\n",
+    )
 
 
 def test_a_reminder_being_sent_is_not_deleted(
@@ -734,3 +737,20 @@ def test_show_says_how_far_an_occurrence_going_out_has_got(
 
     assert shown["status"] == "sending 1 of 2"
     assert shown["delivered"] == "1"
+
+
+@pytest.mark.parametrize("verb", ["show", "edit", "cancel", "send", "delete"])
+def test_a_deleted_reminder_is_gone_for_every_verb(
+    cli: Cli, services: Services, verb: str
+) -> None:
+    reminder = services.reminders.schedule(
+        "Tea", "Kettle", None, services.now() + timedelta(hours=1)
+    )
+    services.reminders.delete(reminder.id)
+    extra = ["--title", "New"] if verb == "edit" else []
+
+    code, out, err = cli("reminders", verb, str(reminder.id), *extra)
+
+    assert code == 1
+    assert out == ""
+    assert err == f"pushdesk: There is no reminder {reminder.id}; it was deleted.\n"

@@ -186,9 +186,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    # FIXME:cli a deleted reminder is still shown (and refused by edit, cancel
-    # and send for its status) by its id: the store's get() does not hide
-    # deleted rows. It needs a deleted flag on Reminder to say "deleted".
     line = open_services(args, existing=True).reminders.line(args.id)
     print_one(json_row(line) if args.json else details(line), args.json)
     return 0
@@ -201,7 +198,7 @@ def run_edit(args: argparse.Namespace) -> int:
         args.usage_error("--to-everyone cannot go with --to or --to-device")
 
     services = open_services(args, existing=True)
-    current = services.reminders.get(args.id)
+    current = services.reminders.line(args.id).reminder
     if current.status is not ReminderStatus.SCHEDULED:
         raise InvalidInput(
             f"Reminder {current.id} is {current.status.value}; only a scheduled "

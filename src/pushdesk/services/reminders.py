@@ -13,7 +13,7 @@ from pushdesk.domain import (
     Target,
     Urgency,
 )
-from pushdesk.errors import InvalidInput
+from pushdesk.errors import InvalidInput, NotFound
 from pushdesk.events import EventHub, ReminderChanged
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES, payload_size
 from pushdesk.scheduling.recurrence import Recurrence
@@ -167,7 +167,7 @@ class ReminderService:
         """Change a reminder that has not gone out yet; one a visitor set
         stays theirs (marked in the window, listed and cancellable on their
         page)."""
-        current = self._store.reminders.get(reminder_id)
+        current = self._live(reminder_id)
         draft = self._draft(
             title, message, url, due_at, target, ttl, urgency, repeat, icon
         )
@@ -182,7 +182,7 @@ class ReminderService:
 
     def cancel(self, reminder_id: int) -> None:
         """Cancel a scheduled reminder, or stop the rest of one being sent."""
-        reminder = self._store.reminders.get(reminder_id)
+        reminder = self._live(reminder_id)
         if not self._store.reminders.cancel(reminder_id):
             raise InvalidInput(
                 f"Reminder {reminder_id} is {reminder.status.value}; only a scheduled "
@@ -192,7 +192,7 @@ class ReminderService:
 
     def send_now(self, reminder_id: int) -> None:
         """Fire a scheduled reminder at once; a repeating one keeps its schedule."""
-        reminder = self._store.reminders.get(reminder_id)
+        reminder = self._live(reminder_id)
         targets = self._store.subscriptions.ids_for(reminder.target)
         if not self._store.reminders.send_now(reminder, targets, self._clock()):
             raise InvalidInput(
@@ -238,7 +238,7 @@ class ReminderService:
 
     def delete(self, reminder_id: int) -> None:
         """Remove a reminder from the listings; its delivery log is kept."""
-        reminder = self._store.reminders.get(reminder_id)
+        reminder = self._live(reminder_id)
         if not self._store.reminders.delete(reminder_id, self._clock()):
             raise InvalidInput(
                 f"Reminder {reminder_id} is being sent; cancel it before deleting it."
@@ -259,8 +259,16 @@ class ReminderService:
 
     def line(self, reminder_id: int) -> ReminderLine:
         """One reminder as a listing shows it; NotFound if there is none."""
-        [line] = self._lines([self._store.reminders.get(reminder_id)])
+        [line] = self._lines([self._live(reminder_id)])
         return line
+
+    def _live(self, reminder_id: int) -> Reminder:
+        """A reminder the operator may still act on: NotFound once deleted,
+        as it is gone from every listing."""
+        reminder = self._store.reminders.get(reminder_id)
+        if reminder.deleted:
+            raise NotFound(f"There is no reminder {reminder_id}; it was deleted.")
+        return reminder
 
     def _lines(self, reminders: list[Reminder]) -> list[ReminderLine]:
         reach = self._store.receipts.reach([r.id for r in reminders])

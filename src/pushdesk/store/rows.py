@@ -35,6 +35,7 @@ def reminder_from_row(row: dict[str, Any]) -> Reminder:
         late=bool(row["late"]),
         icon=row.get("icon"),
         visitor_device=row.get("visitor_device"),
+        deleted=row.get("deleted_at") is not None,
     )
 
 
