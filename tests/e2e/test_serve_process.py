@@ -175,6 +175,7 @@ def test_desktop_app_stops_cleanly_while_asking_for_the_contact(
         _, err = process.communicate(timeout=20)
     finally:
         process.kill()
+        process.communicate()  # reaped, and its pipes closed, whatever happened
 
     assert process.returncode == 0, before + err
     assert "stopped before starting: it needs a contact" in err

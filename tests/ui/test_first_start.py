@@ -81,3 +81,23 @@ def test_ok_waits_for_a_contact_push_services_accept(qtbot: QtBot) -> None:
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
     assert "localhost" in dialog.problem_label.text()
     assert dialog.result() == QDialog.DialogCode.Rejected
+
+
+def test_a_stop_signal_just_before_the_dialog_opens_still_closes_it(
+    qtbot: QtBot, signal_handlers: None
+) -> None:
+    from pushdesk.ui.desktop import _close_dialogs_on_signals
+
+    ticks = _close_dialogs_on_signals(QApplication.instance())  # type: ignore[arg-type]
+    try:
+        # Delivered now, while no window is open yet.
+        signal.raise_signal(signal.SIGTERM)
+        # Were the dialog left open, this would answer it after a while, and
+        # the test would see a contact instead of None.
+        QTimer.singleShot(3000, lambda: answer_the_dialog("mailto:ops@example.org"))
+
+        answer = ask_for_contact()
+    finally:
+        ticks.stop()
+
+    assert answer is None

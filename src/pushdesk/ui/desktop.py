@@ -314,14 +314,23 @@ def _close_dialogs_on_signals(app: QApplication) -> QTimer:
 
     Python runs signal handlers only between bytecodes, which Qt's own loop
     never reaches; the timer hands control back to Python a few times a second.
+    It also closes the windows again on each tick once a signal came: one that
+    arrives just before a dialog opens would otherwise find nothing to close.
     """
+    stopping = False
 
     def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         app.closeAllWindows()
+
+    def on_tick() -> None:
+        if stopping:
+            app.closeAllWindows()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
     timer = QTimer(interval=200)
-    timer.timeout.connect(lambda: None)
+    timer.timeout.connect(on_tick)
     timer.start()
     return timer
