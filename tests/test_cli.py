@@ -490,7 +490,7 @@ def test_import_reads_json_lines_and_reports_broken_lines(
     )
 
     assert out == "1 added, 0 updated, 1 rejected\n"
-    assert "line 2: not valid JSON" in err
+    assert "line 2: This is not valid JSON." in err
 
 
 def test_a_maximum_lateness_under_a_minute_is_refused(

@@ -81,11 +81,18 @@ class _Unreadable:
 
 def check_item(
     item: ImportItem, allowed_origins: Iterable[str]
-) -> tuple[Any, list[str]]:
-    """The validated subscription and groups of one item, or InvalidInput."""
+) -> tuple[Any, list[str] | None]:
+    """The validated subscription and groups of one item, or InvalidInput.
+
+    Groups are None when the item names none: a known device then keeps its
+    own (an item from a browser, or a file written by hand, says nothing of
+    them); a list, even empty, replaces them, as an export says them all.
+    """
     if isinstance(item.document, _Unreadable):
-        raise InvalidInput("not valid JSON")
+        raise InvalidInput("This is not valid JSON.")
     subscription = parse_subscription(item.document, allowed_origins)
+    if "groups" not in item.document:
+        return subscription, None
     return subscription, parse_groups(item.document)
 
 

@@ -334,15 +334,19 @@ def parse_groups(body: Mapping[str, Any]) -> list[str]:
             raise InvalidInput(
                 f"{raw!r}: a group name cannot contain a comma.", "groups"
             )
-        if not name or not is_text(name, allow=""):
+        if (
+            not name
+            or not is_text(name, allow="")
+            or any(char in _BIDI_CONTROLS or _hidden(char) for char in name)
+        ):
             raise InvalidInput(f"{raw!r} is not a usable group name.", "groups")
         if len(name) > MAX_GROUP_LENGTH:
             raise InvalidInput(
-                f"group names are at most {MAX_GROUP_LENGTH} characters.", "groups"
+                f"Group names are at most {MAX_GROUP_LENGTH} characters.", "groups"
             )
         names.setdefault(name.lower(), name)
     if len(names) > MAX_GROUPS:
-        raise InvalidInput(f"a device is in at most {MAX_GROUPS} groups.", "groups")
+        raise InvalidInput(f"A device is in at most {MAX_GROUPS} groups.", "groups")
     return list(names.values())
 
 

@@ -66,7 +66,7 @@ class TestCreate:
             ("KITCHEN", "There is already a group called Kitchen."),
             ("", "The group name is empty."),
             ("a,b", "'a,b': a group name cannot contain a comma."),
-            ("x" * 51, "group names are at most 50 characters."),
+            ("x" * 51, "Group names are at most 50 characters."),
         ],
     )
     def test_refusals_are_one_sentence(

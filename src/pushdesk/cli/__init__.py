@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.json = getattr(args, "json", False)
     command: Callable[[argparse.Namespace], int] = args.command
     long_running = command in (running.run_desktop, running.run_serve)
     log.configure(args.log_level or ("info" if long_running else "warning"))

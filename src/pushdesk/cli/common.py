@@ -35,6 +35,23 @@ Verbs: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 # What a command runs: the parsed arguments in, the exit status out.
 Run: TypeAlias = Callable[[argparse.Namespace], int]
 
+# How shtab completes a file or a folder name: its FILE and DIRECTORY constants
+# for the shells `pushdesk completion` writes. Mirrored, not imported, so the
+# commands that never complete anything need not load shtab;
+# tests/cli/test_completion_cli.py checks they still agree.
+FILE_NAMES = {"bash": "_shtab_compgen_files", "zsh": "_files"}
+FOLDER_NAMES = {"bash": "_shtab_compgen_dirs", "zsh": "_files -/"}
+
+
+def complete_as_file(argument: argparse.Action) -> None:
+    """Let shell completion offer file names for ``argument``."""
+    argument.complete = FILE_NAMES  # type: ignore[attr-defined]
+
+
+def complete_as_folder(argument: argparse.Action) -> None:
+    """Let shell completion offer folder names for ``argument``."""
+    argument.complete = FOLDER_NAMES  # type: ignore[attr-defined]
+
 
 def add_command(
     verbs: Verbs,
@@ -72,9 +89,13 @@ def row_id(text: str) -> int:
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
+    # No default here: a verb's parser would otherwise put False back over a
+    # --json given before the verb (`reminders --json show 2`). main() sets
+    # False when neither gave it.
     parser.add_argument(
         "--json",
         action="store_true",
+        default=argparse.SUPPRESS,
         help="print JSON for scripts (field names as in the README)",
     )
 
@@ -156,13 +177,14 @@ def add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     SUPPRESS so that an option given before the command is not overwritten.
     """
     default = None if top else argparse.SUPPRESS
-    parser.add_argument(
+    data_dir = parser.add_argument(
         "--data-dir",
         metavar="PATH",
         default=default,
         help="where pushdesk keeps its database and keys "
         "(default: $PUSHDESK_DATA_DIR, else the platform's user data folder)",
     )
+    complete_as_folder(data_dir)
     parser.add_argument(
         "--log-level",
         choices=log.LEVELS,
@@ -205,20 +227,22 @@ def add_running_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="serve plain HTTP only: for localhost, or behind a proxy doing TLS "
         "(default: the HTTPS mode saved in Settings, else pushdesk's own CA)",
     )
-    parser.add_argument(
+    cert = parser.add_argument(
         "--cert",
         metavar="FILE",
         type=Path,
         default=default(None),
         help="your own certificate (PEM, with its chain) instead of pushdesk's CA",
     )
-    parser.add_argument(
+    key = parser.add_argument(
         "--key",
         metavar="FILE",
         type=Path,
         default=default(None),
         help="the private key of --cert",
     )
+    complete_as_file(cert)
+    complete_as_file(key)
     parser.add_argument(
         "--vapid-subject",
         metavar="CONTACT",
@@ -307,6 +331,12 @@ def print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) ->
     for row_cells in cells:
         line = (v.ljust(w) for v, w in zip(row_cells, widths, strict=True))
         print("  ".join(line).rstrip())
+
+
+def local_time(moment: datetime, *, seconds: bool = False) -> str:
+    """A time as tables and ``show`` print it: in this machine's time zone."""
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return moment.astimezone().strftime(shape)
 
 
 def cell(value: Any, limit: int | None = 40) -> str:

@@ -31,7 +31,7 @@ from pushdesk.services.settings import SettingsService
 from pushdesk.settings import OperatorSettings
 from pushdesk.store import Store
 from pushdesk.transfer import ImportReport, check_item, export_document, read_items
-from pushdesk.validation import is_text, parse_groups
+from pushdesk.validation import device_label, is_text, parse_groups
 
 TEST_TITLE = "pushdesk test"
 TEST_MESSAGE = "This is a test notification. If you can read it, reminders reach you."
@@ -406,7 +406,12 @@ def _check_label(label: str, longest: int) -> str:
     """Printable text of at most ``longest`` characters, spaces collapsed."""
     if not is_text(label, allow=""):
         raise InvalidInput("The name may hold only printable text.", "label")
-    label = " ".join(label.split())
+    try:
+        # The rule for names a page posts: no direction overrides, nothing
+        # invisible.
+        label = device_label(label)
+    except ValueError as exc:
+        raise InvalidInput(f"The name {exc}", "label") from None
     if not label:
         raise InvalidInput("The name is empty.", "label")
     return _check_length(label, longest)
