@@ -1,5 +1,7 @@
 """Fixtures of the command-line tests (tests/conftest.py has the rest)."""
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,3 +22,14 @@ def clock() -> FakeClock:
 def cli(capsys: pytest.CaptureFixture[str], data_dir: Path) -> Cli:
     """``pushdesk …`` on the test's data folder (the ``store`` fixture makes it)."""
     return Cli(capsys, data_dir)
+
+
+@pytest.fixture
+def kathmandu() -> Iterator[str]:
+    """This machine's time zone is Asia/Kathmandu (UTC+05:45) during the test,
+    so a local time in the output cannot pass for UTC; yields the zone's name."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "Asia/Kathmandu")
+        time.tzset()
+        yield "Asia/Kathmandu"
+    time.tzset()

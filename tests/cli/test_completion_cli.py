@@ -2,12 +2,15 @@
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pushdesk import settings as catalogue
 from pushdesk.cli import build_parser
+from pushdesk.cli.common import FILE_NAMES, FOLDER_NAMES
+from pushdesk.cli.completion import SHELLS
 from tests.support.cli import help_text, run, usage_error
 
 # Completes the words of COMPLINE (the last may be empty) as bash does on Tab:
@@ -40,11 +43,13 @@ def bash_script(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     return path
 
 
-def offered(script: Path, line: str) -> list[str]:
+def offered(script: Path, line: str, cwd: Path | None = None) -> list[str]:
+    """What bash offers on Tab at the end of ``line``, in the folder ``cwd``."""
     bash = shutil.which("bash")
     assert bash is not None, "bash is needed to try the completion"
     done = subprocess.run(
         [bash, "--norc", "--noprofile", "-c", COMPLETE, "complete", str(script)],
+        cwd=cwd,
         env={"COMPLINE": line, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -96,6 +101,75 @@ def test_bash_completes_setting_names(bash_script: Path) -> None:
         "default_urgency",
     ]
     assert offered(bash_script, "pushdesk settings set ")[0] == "vapid_subject"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder holding a file devices.json and a folder keys."""
+    here = tmp_path / "here"
+    (here / "keys").mkdir(parents=True)
+    (here / "devices.json").write_text("[]")
+    return here
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "pushdesk devices import ",
+        "pushdesk subscribers import ",
+        "pushdesk devices export --output ",
+        "pushdesk log --csv ",
+        "pushdesk serve --cert ",
+        "pushdesk serve --key ",
+        "pushdesk --cert ",
+    ],
+)
+def test_bash_offers_file_names_where_a_file_goes(
+    bash_script: Path, folder: Path, line: str
+) -> None:
+    assert sorted(offered(bash_script, line, cwd=folder)) == ["devices.json", "keys"]
+    assert offered(bash_script, line + "dev", cwd=folder) == ["devices.json"]
+
+
+@pytest.mark.parametrize(
+    "line", ["pushdesk --data-dir ", "pushdesk reminders --data-dir "]
+)
+def test_bash_offers_only_folders_for_the_data_folder(
+    bash_script: Path, folder: Path, line: str
+) -> None:
+    assert offered(bash_script, line, cwd=folder) == ["keys"]
+
+
+def test_an_id_is_not_completed_as_a_file(bash_script: Path, folder: Path) -> None:
+    assert "devices.json" not in offered(bash_script, "pushdesk devices show ", folder)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_file_and_folder_completions_are_shtabs(shell: str) -> None:
+    import shtab
+
+    assert FILE_NAMES[shell] == shtab.FILE[shell]
+    assert FOLDER_NAMES[shell] == shtab.DIRECTORY[shell]
+
+
+def test_commands_other_than_completion_do_not_load_shtab(data_dir: Path) -> None:
+    # In a process of its own: this one has loaded shtab for the tests above.
+    check = (
+        "import sys\n"
+        "from pushdesk.cli import main\n"
+        "assert main(['groups', '--data-dir', sys.argv[1]]) == 1\n"
+        "print('shtab' in sys.modules)\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", check, str(data_dir / "none")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert done.stdout == "False\n"
 
 
 def test_zsh_script_is_a_compdef_for_every_command(

@@ -7,6 +7,7 @@ FakeClock set to the real time now (or moved back, for quiet devices).
 import json
 import re
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,13 @@ from pushdesk.domain import (
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.attempts import AttemptLog
-from tests.support.cli import Cli, assert_refused_without_data, facts, help_text
+from tests.support.cli import (
+    Cli,
+    assert_refused_without_data,
+    facts,
+    help_text,
+    utc,
+)
 from tests.support.clock import FakeClock
 from tests.support.keys import AUTH, P256DH
 from tests.test_device_operations import CHROME_ANDROID, FIREFOX_DESKTOP, add
@@ -74,8 +81,15 @@ def four(services: Services, store: Store, clock: FakeClock) -> dict[str, int]:
     }
 
 
+def local(moment: datetime) -> str:
+    """A time as tables and plain ``show`` lines print it."""
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}"
+
+
 class TestListing:
-    def test_table_has_the_tabs_columns(self, cli: Cli, four: dict[str, int]) -> None:
+    def test_table_has_the_tabs_columns(
+        self, cli: Cli, services: Services, four: dict[str, int], kathmandu: str
+    ) -> None:
         code, out, _ = cli("devices")
 
         assert code == 0
@@ -95,7 +109,8 @@ class TestListing:
         assert "Anna phone" in anna
         assert "Chrome Mobile 124 on Android 14" in anna
         assert "Family" in anna
-        assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+active\s+0$", anna)
+        seen = services.subscriptions.get(four["active"]).last_seen_at
+        assert re.search(rf"  {local(seen)}\s+active\s+0$", anna)
         assert re.search(r"flagged\s+1$", by_id[four["flagged"]])
         assert "(unnamed)" in by_id[four["warned"]]
         assert [int(line.split()[0]) for line in lines] == sorted(four.values())
@@ -257,6 +272,23 @@ class TestShow:
         assert lines["label"] == "Old tablet"
         assert lines["groups"] == "Family, Kitchen"
         assert lines["status"] == "expired"
+
+    def test_plain_times_are_local_and_json_times_utc(
+        self, cli: Cli, services: Services, four: dict[str, int], kathmandu: str
+    ) -> None:
+        row = services.subscriptions.device_row(four["warned"])
+        device = row.subscription
+        assert row.removal_at is not None
+
+        lines = facts(cli("devices", "show", str(device.id))[1])
+        fields = json.loads(cli("devices", "show", str(device.id), "--json")[1])
+
+        assert lines["created at"] == local(device.created_at)
+        assert lines["last seen at"] == local(device.last_seen_at)
+        assert lines["removal at"] == local(row.removal_at)
+        assert fields["created_at"] == utc(device.created_at)
+        assert fields["last_seen_at"] == utc(device.last_seen_at)
+        assert fields["removal_at"] == utc(row.removal_at)
 
     def test_unknown_device(self, cli: Cli, store: Store) -> None:
         assert cli("devices", "show", "99") == (
@@ -544,3 +576,21 @@ def test_every_verb_has_help_with_an_example(
     out = help_text(capsys, "devices", *verb)
 
     assert f"Example: pushdesk devices {' '.join(verb)}".rstrip() in out
+
+
+@pytest.mark.parametrize(
+    ("verb", "explained"),
+    [
+        ("show", [("ID", "the device's id")]),
+        ("test", [("ID", "the device's id")]),
+        ("add-group", [("ID", "the device's id"), ("GROUP", "a group to put it in")]),
+        ("remove-group", [("GROUP", "a group to take it out of")]),
+    ],
+)
+def test_positional_arguments_are_explained(
+    capsys: pytest.CaptureFixture[str], verb: str, explained: list[tuple[str, str]]
+) -> None:
+    out = help_text(capsys, "devices", verb)
+
+    for argument, text in explained:
+        assert re.search(rf"^  {argument} +{text}", out, re.MULTILINE), argument

@@ -4,7 +4,9 @@ The attempts are written as the delivery engine writes them, a second apart,
 ending a few minutes before the real time (``--from 1h`` reads the real clock).
 """
 
+import codecs
 import csv
+import io
 import json
 import re
 import stat
@@ -197,6 +199,44 @@ def test_csv_export_writes_every_match_owner_only(
         "delivered",
         "retry",
     ]
+
+
+def test_csv_dash_writes_to_standard_output_without_a_byte_order_mark(
+    cli: Cli,
+    seeded: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    in_a_file = tmp_path / "anna.csv"
+    cli("log", "--device", "1", "--csv", str(in_a_file))
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+
+    code, out, err = cli("log", "--device", "1", "--csv", "-")
+
+    assert code == 0
+    assert err == "3 attempts written to standard output\n"
+    assert list(here.iterdir()) == []
+    # The file's bytes but its byte-order mark, which is for spreadsheets.
+    assert in_a_file.read_bytes() == codecs.BOM_UTF8 + out.encode()
+    header, *rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert tuple(header) == CSV_HEADER
+    assert len(rows) == 3
+
+
+def test_csv_into_a_file_named_dash_is_written_as_dot_slash_dash(
+    cli: Cli, seeded: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+
+    code, out, err = cli("log", "--csv", "./-")
+
+    assert (code, out) == (0, "")
+    assert err == "6 attempts written to ./-\n"
+    assert (here / "-").read_text(encoding="utf-8-sig").startswith("id,")
 
 
 def test_csv_into_a_missing_folder_is_one_sentence(

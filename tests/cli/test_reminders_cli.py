@@ -147,6 +147,16 @@ def test_to_subscription_is_not_in_the_help(capsys: pytest.CaptureFixture[str]) 
     assert "--to-subscription" not in shown
 
 
+@pytest.mark.parametrize("command", [["remind"], ["reminders", "edit"]], ids=" ".join)
+def test_to_device_help_names_the_devices_command(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    shown = " ".join(help_text(capsys, *command).split())
+
+    assert "by the id `pushdesk devices` shows" in shown
+    assert "pushdesk subscribers" not in shown
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -272,6 +282,33 @@ def test_the_table_shows_when_in_local_time_and_whom_it_goes_to(
     assert "device 1" in lines[1]
     assert "visitor on Anna" in lines[4]
     assert "cancelled" in lines[3]
+
+
+def test_an_unknown_group_is_an_error_not_an_empty_listing(
+    cli: Cli, several: dict[str, int]
+) -> None:
+    assert cli("reminders", "--target", "group:NoSuch") == (
+        1,
+        "",
+        "pushdesk: There is no group NoSuch.\n",
+    )
+
+
+def test_a_group_without_reminders_lists_none(
+    cli: Cli, several: dict[str, int], services: Services
+) -> None:
+    services.subscriptions.create_group("Garden")
+
+    assert cli("reminders", "--target", "group:garden") == (0, "(none)\n", "")
+
+
+def test_a_deleted_group_still_lists_the_reminders_that_went_to_it(
+    cli: Cli, several: dict[str, int], services: Services
+) -> None:
+    services.reminders.cancel(several["Bins"])
+    services.subscriptions.delete_group("Kitchen")
+
+    assert titles(cli.json("reminders", "--target", "group:Kitchen")) == ["Bins"]
 
 
 def test_a_limited_listing_says_how_many_it_left_out(
@@ -711,6 +748,15 @@ def test_every_command_has_help_with_an_example(
     capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     assert f"Example: pushdesk {' '.join(command)} " in help_text(capsys, *command)
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_the_id_argument_is_explained(
+    capsys: pytest.CaptureFixture[str], verb: str
+) -> None:
+    out = help_text(capsys, "reminders", verb)
+
+    assert re.search(r"^  ID +the reminder's id, as listed", out, re.MULTILINE)
 
 
 def test_upcoming_is_scheduled_or_sending(

@@ -6,11 +6,15 @@ here are placed relative to the real time (a FakeClock set to now).
 
 import json
 import re
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from pushdesk.config import DATA_DIR_ENV, DATABASE_NAME
 from pushdesk.domain import (
     CredentialsRefused,
     Delivered,
@@ -24,7 +28,14 @@ from pushdesk.services.health import SILENT_AFTER
 from pushdesk.services.sending import SENDING_PAUSED
 from pushdesk.store import Store
 from tests.support.attempts import AttemptLog
-from tests.support.cli import Cli, assert_refused_without_data, facts, help_text, utc
+from tests.support.cli import (
+    Cli,
+    assert_refused_without_data,
+    facts,
+    help_text,
+    run,
+    utc,
+)
 from tests.support.clock import FakeClock
 
 
@@ -183,6 +194,78 @@ def test_missing_data_folder_is_an_error_not_created(
     capsys: pytest.CaptureFixture[str], data_dir: Path
 ) -> None:
     assert_refused_without_data(capsys, data_dir, "status")
+
+
+def test_missing_data_folder_still_answers_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo"
+
+    code, out, err = run(capsys, "status", "--json", "--data-dir", str(missing))
+
+    assert code == 1
+    assert err == (
+        f"pushdesk: There is no pushdesk data in {missing}; check --data-dir "
+        f"or ${DATA_DIR_ENV}.\n"
+    )
+    report = json.loads(out)
+    assert report["healthy"] is False
+    assert report["problem"] == err.removeprefix("pushdesk: ").strip()
+    assert report["data_dir"] == str(missing)
+    assert report["running"] is None
+    assert not missing.exists()
+
+
+def _damaged(database: Path) -> None:
+    database.write_bytes(b"not a database, " * 512)
+    database.chmod(0o600)
+
+
+def _a_folder(database: Path) -> None:
+    database.mkdir()
+
+
+def _without_alerts(database: Path) -> None:
+    Store.open(database).db.close()
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("DROP TABLE alerts")
+        db.commit()
+
+
+@pytest.mark.parametrize(
+    ("breakage", "sentence"),
+    [
+        (_damaged, "The database is damaged ("),
+        (_a_folder, "Cannot open the database "),
+        (_without_alerts, "The database cannot be read (no such table: alerts)."),
+    ],
+    ids=["damaged", "a folder", "a table missing"],
+)
+def test_unreadable_database_still_answers_json_with_every_field(
+    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
+    store: Store,
+    clock: FakeClock,
+    tmp_path: Path,
+    breakage: Callable[[Path], None],
+    sentence: str,
+) -> None:
+    store.sends.heartbeat("engine-1", clock())
+    fields = list(json.loads(cli("status", "--json")[1]))
+    broken = tmp_path / "broken"
+    broken.mkdir(mode=0o700)
+    breakage(broken / DATABASE_NAME)
+
+    code, out, err = run(capsys, "status", "--json", "--data-dir", str(broken))
+
+    assert code == 1
+    assert err.startswith(f"pushdesk: {sentence}")
+    assert err.count("\n") == 1
+    report = json.loads(out)
+    assert list(report) == fields
+    assert report["healthy"] is False
+    assert report["problem"] == err.removeprefix("pushdesk: ").strip()
+    assert report["alerts"] is None
 
 
 def test_unknown_option_is_a_usage_error(cli: Cli) -> None:

@@ -24,6 +24,7 @@ from pushdesk.cli.common import (
     add_common_options,
     add_running_options,
     config_from,
+    failure_sentence,
     parse_duration,
 )
 from pushdesk.errors import PushdeskError
@@ -64,22 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(args.log_level or ("info" if long_running else "warning"))
     try:
         return command(args)
-    except PushdeskError as exc:
-        print(f"pushdesk: {exc}", file=sys.stderr)
-        return 1
-    except sqlite3.DatabaseError as exc:
-        print(f"pushdesk: The database cannot be read ({exc}).", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         # The reader went away (`pushdesk log | head`): nothing to say, and
         # nothing more to print; stdout is closed quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except OSError as exc:
-        # A file or folder pushdesk needs is not usable; say which, briefly.
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"pushdesk: {exc.strerror or exc}{where}.", file=sys.stderr)
+    except (PushdeskError, sqlite3.DatabaseError, OSError) as exc:
+        print(f"pushdesk: {failure_sentence(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

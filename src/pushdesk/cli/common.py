@@ -3,6 +3,7 @@
 import argparse
 import json
 import re
+import sqlite3
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -314,6 +315,18 @@ def open_services(args: argparse.Namespace, *, existing: bool = False) -> Servic
         )
     store = open_store(config)
     return Services(store, EventHub(), system_clock)
+
+
+def failure_sentence(exc: PushdeskError | sqlite3.DatabaseError | OSError) -> str:
+    """What ``main()`` says on stderr (after "pushdesk: ") for a failure that
+    ends a command, for a command that also reports it on stdout."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"The database cannot be read ({exc})."
+    if isinstance(exc, OSError):
+        # A file or folder pushdesk needs is not usable; say which, briefly.
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}."
+    return str(exc)
 
 
 def print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:

@@ -5,8 +5,11 @@ which a submodule of that name would replace.
 """
 
 import argparse
+import codecs
 import re
+import shutil
 import sys
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,8 @@ from typing import Any
 from pushdesk.cli.common import (
     Verbs,
     add_command,
+    complete_as_file,
+    local_time,
     open_services,
     parse_datetime,
     parse_duration,
@@ -21,6 +26,7 @@ from pushdesk.cli.common import (
     row_id,
 )
 from pushdesk.errors import PushdeskError
+from pushdesk.services import Services
 from pushdesk.services.deliveries import OUTCOMES, DeliveryQuery, DeliveryRow
 from pushdesk.store.db import to_db_time
 
@@ -28,6 +34,9 @@ DEFAULT_LIMIT = 100
 
 # A duration is told from a date by its shape: digits and at most one unit.
 _DURATION = re.compile(r"^\s*\d+\s*[smhd]?\s*$")
+
+# What --csv takes to mean standard output, as `devices import -` reads stdin.
+STDOUT = "-"
 
 TABLE_COLUMNS = ["time", "reminder", "device", "outcome", "http", "error"]
 
@@ -85,13 +94,13 @@ def add_commands(verbs: Verbs) -> None:
         action="store_true",
         help="print every field as JSON for scripts (names as in the README)",
     )
-    output.add_argument(
+    csv_file = output.add_argument(
         "--csv",
-        type=Path,
         metavar="FILE",
         help="write every matching attempt to FILE as CSV (owner-only), as the "
-        "window's export does",
+        "window's export does; - writes it to standard output",
     )
+    complete_as_file(csv_file)
 
 
 def moment(text: str) -> datetime | timedelta:
@@ -125,8 +134,12 @@ def run_log(args: argparse.Namespace) -> int:
         until=_resolve(args.until, now, "--until"),
     )
 
+    if args.csv == STDOUT:
+        written = _csv_to_stdout(services, query)
+        print(f"{written} attempts written to standard output", file=sys.stderr)
+        return 0
     if args.csv is not None:
-        written = services.deliveries.export_csv(query, args.csv)
+        written = services.deliveries.export_csv(query, Path(args.csv))
         print(f"{written} attempts written to {args.csv}", file=sys.stderr)
         return 0
 
@@ -143,6 +156,26 @@ def run_log(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _csv_to_stdout(services: Services, query: DeliveryQuery) -> int:
+    """The CSV export, on standard output; returns how many rows it holds."""
+    # FIXME:cli the export service writes only files, so the CSV goes through
+    # an owner-only temporary file first; a service export to a stream would
+    # spare the copy.
+    with tempfile.TemporaryDirectory(prefix="pushdesk-log-") as folder:
+        path = Path(folder) / "log.csv"
+        written = services.deliveries.export_csv(query, path)
+        with path.open("rb") as file:
+            # The byte-order mark is for spreadsheets opening a file; a program
+            # reading a pipe would take it for part of the first column's name.
+            if file.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+                file.seek(0)
+            # As bytes: the rows end in CRLF already, whatever the platform.
+            sys.stdout.flush()
+            shutil.copyfileobj(file, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+    return written
 
 
 def _resolve(
@@ -178,7 +211,7 @@ def _json_row(row: DeliveryRow) -> dict[str, Any]:
 def _table_row(row: DeliveryRow) -> dict[str, Any]:
     delivery = row.delivery
     return {
-        "time": delivery.attempted_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        "time": local_time(delivery.attempted_at, seconds=True),
         "reminder": row.reminder,
         "device": _device(row),
         "outcome": delivery.outcome,

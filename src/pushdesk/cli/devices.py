@@ -14,6 +14,8 @@ from pushdesk.cli.common import (
     add_command,
     add_json_option,
     cell,
+    complete_as_file,
+    local_time,
     open_services,
     origin,
     print_one,
@@ -130,13 +132,14 @@ def _add_device_verbs(actions: Verbs) -> None:
     )
     rename.add_argument("name", metavar="NAME", help='the new name, or "" for none')
 
-    for name, summary, description, example, run in (
+    for name, summary, description, example, group_help, run in (
         (
             "add-group",
             "put a device in groups, creating new ones",
             "Put a device in these groups as well; a group that does not exist "
             "yet is created.",
             "pushdesk devices add-group 12 Kitchen 'Night shift'",
+            "a group to put it in (one or more)",
             run_add_groups,
         ),
         (
@@ -144,11 +147,12 @@ def _add_device_verbs(actions: Verbs) -> None:
             "take a device out of groups",
             "Take a device out of these groups; the groups stay.",
             "pushdesk devices remove-group 12 'Night shift'",
+            "a group to take it out of (one or more)",
             run_remove_groups,
         ),
     ):
         grouping = _device_verb(actions, name, summary, description, example, run=run)
-        grouping.add_argument("groups", nargs="+", metavar="GROUP")
+        grouping.add_argument("groups", nargs="+", metavar="GROUP", help=group_help)
 
     _device_verb(
         actions,
@@ -200,7 +204,10 @@ def _add_transfer_verbs(transfer: Verbs, verb: str) -> None:
         f"pushdesk {verb} import devices.json",
         run=run_import,
     )
-    importing.add_argument("file", help="the file to read, or - for standard input")
+    source = importing.add_argument(
+        "file", help="the file to read, or - for standard input"
+    )
+    complete_as_file(source)
     importing.add_argument(
         "--allow-push-origin",
         metavar="ORIGIN",
@@ -219,9 +226,10 @@ def _add_transfer_verbs(transfer: Verbs, verb: str) -> None:
         f"pushdesk {verb} export --output devices.json",
         run=run_export,
     )
-    exporting.add_argument(
+    output = exporting.add_argument(
         "--output", metavar="FILE", help="write here (owner-only) instead of stdout"
     )
+    complete_as_file(output)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -330,7 +338,7 @@ def _table_row(row: DeviceRow) -> dict[str, Any]:
         "name": device.label or UNNAMED,
         "browser": row.software.describe(),
         "groups": list(device.groups),
-        "last_seen_at": to_db_time(device.last_seen_at),
+        "last_seen_at": local_time(device.last_seen_at),
         "status": row.status.value,
         FAILURES_COLUMN: row.recent_failures,
     }
@@ -338,8 +346,19 @@ def _table_row(row: DeviceRow) -> dict[str, Any]:
 
 def run_show(args: argparse.Namespace) -> int:
     row = open_services(args, existing=True).subscriptions.device_row(args.id)
-    print_one(device_fields(row), args.json)
+    print_one(device_fields(row) if args.json else _details(row), args.json)
     return 0
+
+
+def _details(row: DeviceRow) -> dict[str, Any]:
+    """The fields of --json for people: times in this machine's time zone."""
+    fields = device_fields(row)
+    device = row.subscription
+    fields["created_at"] = local_time(device.created_at)
+    fields["last_seen_at"] = local_time(device.last_seen_at)
+    if row.removal_at is not None:
+        fields["removal_at"] = local_time(row.removal_at)
+    return fields
 
 
 def run_rename(args: argparse.Namespace) -> int:

@@ -153,7 +153,7 @@ def _add_target_options(parser: argparse.ArgumentParser, *, editing: bool) -> No
         type=row_id,
         default=[],
         metavar="ID",
-        help="send to this device, by the id `pushdesk subscribers` shows (repeatable)",
+        help="send to this device, by the id `pushdesk devices` shows (repeatable)",
     )
     if editing:
         parser.add_argument(

@@ -1,8 +1,8 @@
 """What ``reminders`` prints: JSON for scripts, tables and details for people."""
 
-from datetime import datetime
 from typing import Any
 
+from pushdesk.cli.common import local_time
 from pushdesk.domain import Reminder
 from pushdesk.errors import InvalidInput
 from pushdesk.scheduling.recurrence import Recurrence
@@ -109,10 +109,6 @@ def _repeat_text(reminder: Reminder, *, anchored: bool) -> str | None:
     except InvalidInput:
         return "(damaged rule)"
     return rule.describe(reminder.anchor_at if anchored else None)
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _duration_text(seconds: int) -> str:

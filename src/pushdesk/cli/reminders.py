@@ -16,6 +16,7 @@ from pushdesk.cli.common import (
     Verbs,
     add_command,
     add_json_option,
+    local_time,
     open_services,
     print_one,
     print_rows,
@@ -31,7 +32,6 @@ from pushdesk.cli.reminder_output import (
     TABLE_COLUMNS,
     details,
     json_row,
-    local_time,
     table_row,
 )
 from pushdesk.clock import system_clock
@@ -46,6 +46,8 @@ from pushdesk.timezones import local_zone_name
 PAST_GRACE = timedelta(minutes=1)
 
 T = TypeVar("T")
+
+ID_HELP = "the reminder's id, as listed (12 or #12)"
 
 
 def add_commands(verbs: Verbs) -> None:
@@ -89,7 +91,7 @@ def _add_verbs(actions: Verbs) -> None:
         "pushdesk reminders show 12 --json",
         run=run_show,
     )
-    show.add_argument("id", type=row_id, metavar="ID")
+    show.add_argument("id", type=row_id, metavar="ID", help=ID_HELP)
     add_json_option(show)
 
     edit = add_command(
@@ -101,7 +103,7 @@ def _add_verbs(actions: Verbs) -> None:
         'pushdesk reminders edit 12 --at 2026-12-24T17:00 --title "Earlier"',
         run=run_edit,
     )
-    edit.add_argument("id", type=row_id, metavar="ID")
+    edit.add_argument("id", type=row_id, metavar="ID", help=ID_HELP)
     add_reminder_options(edit, editing=True)
     edit.set_defaults(usage_error=edit.error)
 
@@ -135,7 +137,7 @@ def _add_verbs(actions: Verbs) -> None:
             f"pushdesk reminders {name} 12",
             run=run,
         )
-        verb.add_argument("id", type=row_id, metavar="ID")
+        verb.add_argument("id", type=row_id, metavar="ID", help=ID_HELP)
 
 
 # The commands.
@@ -173,6 +175,10 @@ def run_list(args: argparse.Namespace) -> int:
     services = open_services(args, existing=True)
     query = _query(args, services.now())
     total = services.reminders.count(query)
+    if not total and query.group is not None:
+        # A mistyped group is an error, not an empty listing. (A group deleted
+        # since still lists the reminders that went to it.)
+        services.subscriptions.group(query.group)
     shown = total if args.limit is None else min(args.limit, total)
     lines = services.reminders.page(query, 0, shown)
 

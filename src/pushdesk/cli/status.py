@@ -1,6 +1,7 @@
 """``pushdesk status``: a health check for monitoring."""
 
 import argparse
+import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -11,9 +12,12 @@ from pushdesk.cli.common import (
     add_command,
     add_json_option,
     config_from,
+    failure_sentence,
     open_services,
     print_one,
 )
+from pushdesk.clock import system_clock
+from pushdesk.errors import PushdeskError
 from pushdesk.services.health import Health
 from pushdesk.store.db import to_db_time
 
@@ -38,7 +42,17 @@ def add_commands(verbs: Verbs) -> None:
 
 def run_status(args: argparse.Namespace) -> int:
     data_dir = config_from(args).data_dir
-    health = open_services(args, existing=True).health.check()
+    try:
+        health = open_services(args, existing=True).health.check()
+    except (PushdeskError, sqlite3.DatabaseError, OSError) as exc:
+        if not args.json:
+            raise  # main() says it in one sentence, as for any command
+        # A monitor piping --json into jq needs an answer to read here too.
+        failure = failure_sentence(exc)
+        print_one(_unchecked_row(data_dir, failure), as_json=True)
+        print(f"pushdesk: {failure}", file=sys.stderr)
+        return 1
+
     problem = _problem(health, data_dir)
 
     if args.json:
@@ -81,6 +95,24 @@ def _json_row(health: Health, data_dir: Path, problem: str | None) -> dict[str, 
         "failed_reminders_24h": health.failed_recently,
         "sending_paused": health.sending_paused,
         "alerts": health.alerts,
+    }
+
+
+def _unchecked_row(data_dir: Path, problem: str) -> dict[str, Any]:
+    """The fields of --json when the data folder cannot be checked at all:
+    the same names, null for what could not be read."""
+    return {
+        "healthy": False,
+        "problem": problem,
+        "data_dir": str(data_dir),
+        "running": None,
+        "last_heartbeat_at": None,
+        "checked_at": to_db_time(system_clock()),
+        "devices": None,
+        "scheduled_reminders": None,
+        "failed_reminders_24h": None,
+        "sending_paused": None,
+        "alerts": None,
     }
 
 
