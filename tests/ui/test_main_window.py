@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from pushdesk.app import Runtime, open_store
+from pushdesk.cli import main as cli_main
 from pushdesk.events import EventHub, ReminderSent
 from pushdesk.services import Services
 from pushdesk.store import Store
@@ -22,6 +23,7 @@ from pushdesk.ui.main_window import MainWindow
 from pushdesk.ui.pages.reminders import RemindersModel
 from pushdesk.validation import parse_subscription
 from tests.support.clock import FakeClock
+from tests.support.keys import AUTH, P256DH
 from tests.support.push_service import PushServiceDouble
 from tests.ui.conftest import RunOnQtLoop, gui_config
 
@@ -160,6 +162,34 @@ def test_window_sees_reminders_added_by_another_process(
     model = window.reminders_page.model
     qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
     assert cell(model, 0, 1) == "CLI"
+
+
+def test_window_follows_the_command_line_on_devices_and_groups(
+    qtbot: QtBot, window: MainWindow, services: Services, data_dir: Path
+) -> None:
+    document = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/tablet",
+        "keys": {"p256dh": P256DH, "auth": AUTH},
+    }
+    device, _ = services.subscriptions.register(parse_subscription(document))
+    window.show()
+    window.tabs.setCurrentWidget(window.devices_page)
+    model = window.devices_page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+
+    # The real `pushdesk` command, with its own connection to the database.
+    for argv in (
+        ["devices", "rename", str(device.id), "Kitchen tablet"],
+        ["devices", "add-group", str(device.id), "Kitchen"],
+    ):
+        assert cli_main([*argv, "--data-dir", str(data_dir)]) == 0
+
+    def shown() -> tuple[object, object]:
+        name = model.data(model.index(0, 0), Qt.ItemDataRole.DisplayRole)
+        groups = model.data(model.index(0, 2), Qt.ItemDataRole.DisplayRole)
+        return name, groups
+
+    qtbot.waitUntil(lambda: shown() == ("Kitchen tablet", "Kitchen"), timeout=5000)
 
 
 def test_closing_the_window_stops_everything_and_returns_0(
