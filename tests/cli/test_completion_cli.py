@@ -175,8 +175,6 @@ def test_commands_other_than_completion_do_not_load_shtab(data_dir: Path) -> Non
 def test_zsh_script_is_a_compdef_for_every_command(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # zsh is not installed where these tests run, so the text is checked; the
-    # syntax check below runs where it is.
     script = completion_script(capsys, "zsh")
 
     assert script.startswith("#compdef pushdesk\n")
@@ -187,13 +185,31 @@ def test_zsh_script_is_a_compdef_for_every_command(
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_reads_the_script(
+def test_zsh_loads_the_script_as_the_completion_of_pushdesk(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    # As a user installs it: a file named _pushdesk in a folder on $fpath,
+    # picked up by compinit. (.ci/run installs zsh.)
     path = tmp_path / "_pushdesk"
     path.write_text(completion_script(capsys, "zsh"))
-
     subprocess.run(["zsh", "-n", str(path)], timeout=30, check=True)
+
+    loaded = subprocess.run(
+        [
+            "zsh",
+            "-f",
+            "-c",
+            f"fpath=({tmp_path} $fpath); autoload -U compinit; "
+            "compinit -u -d /dev/null; print -r -- $_comps[pushdesk]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "_pushdesk"
 
 
 def test_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
