@@ -189,7 +189,8 @@ def test_zsh_loads_the_script_as_the_completion_of_pushdesk(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # As a user installs it: a file named _pushdesk in a folder on $fpath,
-    # picked up by compinit. (.ci/run installs zsh.)
+    # picked up by compinit. (.ci/run installs zsh.) -D: no dump file, as
+    # compinit replaces the file it dumps to (never give it /dev/null).
     path = tmp_path / "_pushdesk"
     path.write_text(completion_script(capsys, "zsh"))
     subprocess.run(["zsh", "-n", str(path)], timeout=30, check=True)
@@ -200,7 +201,7 @@ def test_zsh_loads_the_script_as_the_completion_of_pushdesk(
             "-f",
             "-c",
             f"fpath=({tmp_path} $fpath); autoload -U compinit; "
-            "compinit -u -d /dev/null; print -r -- $_comps[pushdesk]",
+            "compinit -u -D; print -r -- $_comps[pushdesk]",
         ],
         capture_output=True,
         text=True,
