@@ -31,7 +31,7 @@ from pushdesk.services.settings import SettingsService
 from pushdesk.settings import OperatorSettings
 from pushdesk.store import Store
 from pushdesk.transfer import ImportReport, check_item, export_document, read_items
-from pushdesk.validation import device_label, is_text, parse_groups
+from pushdesk.validation import device_label, parse_groups
 
 TEST_TITLE = "pushdesk test"
 TEST_MESSAGE = "This is a test notification. If you can read it, reminders reach you."
@@ -251,7 +251,9 @@ class SubscriptionService:
         with self._store.transaction():
             current = self.group(old)
             self._refuse_taken(wanted, current)
-            following = self._store.subscriptions.rename_group(current, wanted)
+            # In one transaction: a weekly reminder keeps reaching the group.
+            self._store.subscriptions.rename_group(current, wanted)
+            following = self._store.reminders.rename_target_group(current, wanted)
         UI.info("group renamed; %d scheduled reminders follow it", len(following))
         self._hub.publish(SubscriptionsChanged())
         for reminder_id in following:
@@ -273,7 +275,7 @@ class SubscriptionService:
         """
         with self._store.transaction():
             current = self.group(name)
-            waiting = self._store.subscriptions.scheduled_for_group(current)
+            waiting = self._store.reminders.scheduled_for_group(current)
             if waiting:
                 raise InvalidInput(_still_targeted(current, waiting), "groups")
             members = self._store.subscriptions.delete_group(current)
@@ -404,11 +406,9 @@ def _still_targeted(group: str, reminder_ids: list[int]) -> str:
 
 def _check_label(label: str, longest: int) -> str:
     """Printable text of at most ``longest`` characters, spaces collapsed."""
-    if not is_text(label, allow=""):
-        raise InvalidInput("The name may hold only printable text.", "label")
     try:
-        # The rule for names a page posts: no direction overrides, nothing
-        # invisible.
+        # The rule for names a page posts: printable, no direction overrides,
+        # nothing invisible, spaces collapsed.
         label = device_label(label)
     except ValueError as exc:
         raise InvalidInput(f"The name {exc}", "label") from None

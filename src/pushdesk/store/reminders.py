@@ -149,6 +149,31 @@ class ReminderStore:
         )
         return [reminder_from_row(row) for row in rows]
 
+    def scheduled_for_group(self, name: str) -> list[int]:
+        """The scheduled reminders whose target names this group."""
+        rows = self._db.execute(
+            "SELECT id FROM reminders WHERE status = ? AND deleted_at IS NULL "
+            "AND EXISTS (SELECT 1 FROM json_each(target_groups) "
+            "WHERE value = ? COLLATE NOCASE) ORDER BY id",
+            [ReminderStatus.SCHEDULED.value, name],
+        )
+        return [row[0] for row in rows.fetchall()]
+
+    def rename_target_group(self, old: str, new: str) -> list[int]:
+        """The scheduled reminders that go to group ``old`` go to ``new``
+        instead (reminders name their groups); returns their ids."""
+        with write(self._db):
+            following = self.scheduled_for_group(old)
+            self._db.execute(
+                "UPDATE reminders SET target_groups = ("
+                "  SELECT json_group_array("
+                "    CASE WHEN t.value = ? COLLATE NOCASE THEN ? ELSE t.value END)"
+                "  FROM json_each(reminders.target_groups) AS t"
+                ") WHERE id IN (SELECT value FROM json_each(?))",
+                [old, new, json.dumps(following)],
+            )
+        return following
+
     def edit(self, reminder_id: int, draft: ReminderDraft) -> bool:
         """Replace what a scheduled reminder says and when; False if it moved on."""
         with write(self._db):

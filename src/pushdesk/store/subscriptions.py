@@ -8,7 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from pushdesk.devices import DeviceQuery, DeviceSort, DeviceStatus
-from pushdesk.domain import ReminderStatus, Subscription, SubscriptionInput, Target
+from pushdesk.domain import Subscription, SubscriptionInput, Target
 from pushdesk.errors import InvalidInput
 from pushdesk.store.db import from_db_time, to_db_time, write
 from pushdesk.store.rows import subscription_from_row
@@ -227,35 +227,9 @@ class SubscriptionStore:
         )
         return {row[0]: row[1] for row in rows.fetchall()}
 
-    def rename_group(self, old: str, new: str) -> list[int]:
-        """Call the group ``old`` ``new`` instead; return the scheduled
-        reminders that went to ``old`` and now go to ``new``.
-
-        Reminders name their groups, so the rename and their targets change in
-        one transaction: a weekly reminder keeps reaching the renamed group.
-        """
+    def rename_group(self, old: str, new: str) -> None:
         with write(self._db):
             self._db.execute("UPDATE groups SET name = ? WHERE name = ?", [new, old])
-            following = self.scheduled_for_group(old)
-            self._db.execute(
-                "UPDATE reminders SET target_groups = ("
-                "  SELECT json_group_array("
-                "    CASE WHEN t.value = ? COLLATE NOCASE THEN ? ELSE t.value END)"
-                "  FROM json_each(reminders.target_groups) AS t"
-                ") WHERE id IN (SELECT value FROM json_each(?))",
-                [old, new, json.dumps(following)],
-            )
-        return following
-
-    def scheduled_for_group(self, name: str) -> list[int]:
-        """The scheduled reminders whose target names this group."""
-        rows = self._db.execute(
-            "SELECT id FROM reminders WHERE status = ? AND deleted_at IS NULL "
-            "AND EXISTS (SELECT 1 FROM json_each(target_groups) "
-            "WHERE value = ? COLLATE NOCASE) ORDER BY id",
-            [ReminderStatus.SCHEDULED.value, name],
-        )
-        return [row[0] for row in rows.fetchall()]
 
     def delete_group(self, name: str) -> int:
         """Delete a group; its devices stay. How many devices were in it."""
