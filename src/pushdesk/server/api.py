@@ -170,9 +170,7 @@ async def list_self_reminders(request: web.Request) -> web.Response:
     origins = request.app[ALLOWED_PUSH_ORIGINS]
     proof = check(SelfReminderListBody, await read_json(request), origins)
 
-    services = request.app[SERVICES].self_reminders
-    pending = services.pending(proof.replacement())
-    limits = services.limits()
+    pending, limits = request.app[SERVICES].self_reminders.own(proof.replacement())
     return web.json_response(
         {
             "reminders": [_self_reminder(reminder) for reminder in pending],

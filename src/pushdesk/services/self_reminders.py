@@ -50,14 +50,16 @@ class SelfReminderService:
         self._settings = settings
         self._clock = clock
 
-    def limits(self) -> VisitorLimits:
+    def pending(self, device: Replacement) -> list[Reminder]:
+        """What this device set that is still to go out, soonest first."""
+        return self.own(device)[0]
+
+    def own(self, device: Replacement) -> tuple[list[Reminder], VisitorLimits]:
+        """This device's reminders still to go out, soonest first, and the
+        limits its page keeps to (the settings read once)."""
         current = self._enabled()
-        return VisitorLimits(
-            max_message_length=current.visitor_message_length,
-            min_delay_minutes=current.visitor_min_delay_minutes,
-            max_delay_minutes=current.visitor_max_delay_days * 24 * 60,
-            max_pending=current.visitor_pending_per_device,
-        )
+        owner = self._prove(device, "auth")
+        return self._reminders.pending_of_visitor(owner.id), _limits(current)
 
     def create(
         self,
@@ -110,13 +112,7 @@ class SelfReminderService:
         )
         return reminder
 
-    def pending(self, device: Replacement) -> list[Reminder]:
-        """What this device set that is still to go out, soonest first."""
-        self._enabled()
-        owner = self._prove(device, "auth")
-        return self._reminders.pending_of_visitor(owner.id)
-
-    def cancel(self, device: Replacement, reminder_id: int) -> Reminder:
+    def cancel(self, device: Replacement, reminder_id: int) -> None:
         """Cancel one of this device's own reminders.
 
         Another device's reminder, the operator's, and one that does not
@@ -133,7 +129,6 @@ class SelfReminderService:
 
         self._reminders.cancel(reminder_id)
         WEB.info("device %d cancelled its reminder %d", owner.id, reminder_id)
-        return self._reminders.get(reminder_id)
 
     def _enabled(self) -> OperatorSettings:
         current = self._settings.current()
@@ -173,6 +168,15 @@ class SelfReminderService:
                 field,
             )
         return due_at
+
+
+def _limits(current: OperatorSettings) -> VisitorLimits:
+    return VisitorLimits(
+        max_message_length=current.visitor_message_length,
+        min_delay_minutes=current.visitor_min_delay_minutes,
+        max_delay_minutes=current.visitor_max_delay_days * 24 * 60,
+        max_pending=current.visitor_pending_per_device,
+    )
 
 
 def _minutes(delay: timedelta) -> str:
