@@ -14,7 +14,8 @@ from pushdesk.domain import Reminder, ReminderStatus, Replacement, SubscriptionI
 from pushdesk.services import Services
 from pushdesk.ui.dialogs.reminder import Mode, ReminderDialog
 from pushdesk.ui.main_window import MainWindow
-from pushdesk.ui.pages.reminders import VISITOR_COLOUR, RemindersModel
+from pushdesk.ui.pages.reminders import RemindersModel
+from pushdesk.ui.status_icons import VISITOR_COLOUR
 from tests.support.clock import FakeClock
 from tests.support.devices import add_device
 from tests.support.keys import AUTH, P256DH

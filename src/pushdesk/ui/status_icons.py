@@ -1,4 +1,5 @@
-"""Small drawn icons for a reminder's status, so it is not told by colour alone."""
+"""Small drawn icons for a reminder's status, so it is not told by colour alone,
+and for whoever set it when that was a visitor."""
 
 from functools import cache
 
@@ -18,6 +19,10 @@ STATUS_COLOURS = {
     ReminderStatus.CANCELLED: "#757575",
     ReminderStatus.MISSED: "#8e24aa",
 }
+
+
+# Teal: apart from every status colour, so a visitor's reminder stands out.
+VISITOR_COLOUR = "#00796b"
 
 
 def status_colour(status: ReminderStatus) -> QColor:
@@ -67,3 +72,18 @@ def _mark(painter: QPainter, status: ReminderStatus) -> None:
     elif status is ReminderStatus.MISSED:
         painter.drawLine(QPointF(8, 4.5), QPointF(8, 9))
         painter.drawPoint(QPointF(8, 11.5))
+
+
+@cache
+def visitor_icon() -> QIcon:
+    """A head and shoulders: someone on the page, not the operator."""
+    pixmap = QPixmap(SIZE, SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor(VISITOR_COLOUR)))
+    painter.drawEllipse(QRectF(5, 1.5, 6, 6))
+    painter.drawChord(QRectF(2, 9, 12, 12), 0, 180 * 16)
+    painter.end()
+    return QIcon(pixmap)

@@ -4,19 +4,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
 from PySide6 import QtGui
-from PySide6.QtCore import QModelIndex, QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QBrush,
     QColor,
-    QIcon,
     QKeySequence,
-    QPainter,
-    QPixmap,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,15 +33,16 @@ from pushdesk.services import Services
 from pushdesk.services.reminders import ReminderLine
 from pushdesk.ui.formatting import local_time
 from pushdesk.ui.paged import Column, PagedTableModel, SortGuard
-from pushdesk.ui.status_icons import SIZE as ICON_SIZE
-from pushdesk.ui.status_icons import status_colour, status_icon
+from pushdesk.ui.status_icons import (
+    VISITOR_COLOUR,
+    status_colour,
+    status_icon,
+    visitor_icon,
+)
 
 # "To" is wide enough for "Visitor · Anna's phone" beside its icon.
 COLUMN_WIDTHS = (185, 120, 240, 180, 160, 130, 72, 56, 56, 60)
 MESSAGE_COLUMN = 2
-
-# Teal: apart from every status colour, so a visitor's reminder stands out.
-VISITOR_COLOUR = "#00796b"
 
 # Due times this close are also said in words ("in 5 min", "3 h ago").
 RELATIVE_WITHIN_SECONDS = 24 * 60 * 60
@@ -112,21 +108,6 @@ def visitor_tip(line: ReminderLine) -> str:
     that looks like markup for markup, and a visitor chose the name."""
     sentence = f"Set from the page by the visitor on {line.visitor}"
     return QtGui.Qt.convertFromPlainText(sentence, Qt.WhiteSpaceMode.WhiteSpaceNoWrap)
-
-
-@cache
-def visitor_icon() -> QIcon:
-    """A head and shoulders: someone on the page, not the operator."""
-    pixmap = QPixmap(ICON_SIZE, ICON_SIZE)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QBrush(QColor(VISITOR_COLOUR)))
-    painter.drawEllipse(QRectF(5, 1.5, 6, 6))
-    painter.drawChord(QRectF(2, 9, 12, 12), 0, 180 * 16)
-    painter.end()
-    return QIcon(pixmap)
 
 
 def repeat_text(reminder: Reminder) -> str:
