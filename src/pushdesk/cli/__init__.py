@@ -7,7 +7,7 @@ import argparse
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pushdesk import __version__, log
 from pushdesk.cli import (
@@ -21,6 +21,7 @@ from pushdesk.cli import (
     status,
 )
 from pushdesk.cli.common import (
+    Run,
     add_common_options,
     add_running_options,
     config_from,
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.json = getattr(args, "json", False)
-    command: Callable[[argparse.Namespace], int] = args.command
+    command: Run = args.command
     long_running = command in (running.run_desktop, running.run_serve)
     log.configure(args.log_level or ("info" if long_running else "warning"))
     try:

@@ -26,6 +26,10 @@ from pushdesk.errors import PushdeskError
 from pushdesk.events import EventHub
 from pushdesk.scheduling.scheduler import MIN_MAX_LATENESS
 from pushdesk.services import Services
+
+# The window's own way of writing a time, so that both show one alike; the
+# module is Qt-free, so the commands still never load Qt.
+from pushdesk.ui.formatting import local_time as local_time
 from pushdesk.validation import normalise_origin
 
 # What each area's add_commands adds its commands to.
@@ -81,6 +85,26 @@ def add_command(
     return parser
 
 
+def add_command_on_one(
+    verbs: Verbs,
+    thing: str,
+    name: str,
+    summary: str,
+    description: str,
+    example: str,
+    *more_examples: str,
+    run: Run,
+) -> argparse.ArgumentParser:
+    """A command that acts on one ``thing`` (a device, a reminder), its id first."""
+    command = add_command(
+        verbs, name, summary, description, example, *more_examples, run=run
+    )
+    command.add_argument(
+        "id", type=row_id, metavar="ID", help=f"the {thing}'s id, as listed (12 or #12)"
+    )
+    return command
+
+
 def row_id(text: str) -> int:
     """An id as listings show it: 12 (or #12, as the window shows some)."""
     digits = text.strip().removeprefix("#")
@@ -111,13 +135,14 @@ def print_one(row: dict[str, Any], as_json: bool) -> None:
         print(f"{name.replace('_', ' ').ljust(width)}  {cell(value, limit=None)}")
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+# What a duration looks like: `log` tells one from a date by it.
+DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> timedelta:
     """``90s``, ``5m``, ``2h``, ``1d``; a bare number means minutes."""
-    match = _DURATION.match(text)
+    match = DURATION.match(text)
     if not match:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a duration; write it like 90s, 5m, 2h or 1d"
@@ -344,12 +369,6 @@ def print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) ->
     for row_cells in cells:
         line = (v.ljust(w) for v, w in zip(row_cells, widths, strict=True))
         print("  ".join(line).rstrip())
-
-
-def local_time(moment: datetime, *, seconds: bool = False) -> str:
-    """A time as tables and ``show`` print it: in this machine's time zone."""
-    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-    return moment.astimezone().strftime(shape)
 
 
 def cell(value: Any, limit: int | None = 40) -> str:

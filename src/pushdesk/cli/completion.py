@@ -11,14 +11,10 @@ SHELLS = ("bash", "zsh")
 # How the settings' NAME argument is completed: shtab calls the bash function
 # (defined in the preamble below) with the word typed so far.
 _SETTING_NAMES_FUNCTION = "_pushdesk_setting_names"
-SETTING_NAMES = {
-    "bash": _SETTING_NAMES_FUNCTION,
-    "zsh": f"({' '.join(s.name for s in catalogue.CATALOGUE)})",
-}
+_NAMES = " ".join(s.name for s in catalogue.CATALOGUE)
+SETTING_NAMES = {"bash": _SETTING_NAMES_FUNCTION, "zsh": f"({_NAMES})"}
 _PREAMBLE = {
-    "bash": f"{_SETTING_NAMES_FUNCTION}() {{\n"
-    f"  compgen -W '{' '.join(s.name for s in catalogue.CATALOGUE)}' -- \"$1\"\n"
-    "}\n",
+    "bash": f"{_SETTING_NAMES_FUNCTION}() {{\n  compgen -W '{_NAMES}' -- \"$1\"\n}}\n",
     "zsh": "",
 }
 

@@ -6,7 +6,6 @@ which a submodule of that name would replace.
 
 import argparse
 import codecs
-import re
 import shutil
 import sys
 import tempfile
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pushdesk.cli.common import (
+    DURATION,
     Verbs,
     add_command,
     complete_as_file,
@@ -31,9 +31,6 @@ from pushdesk.services.deliveries import OUTCOMES, DeliveryQuery, DeliveryRow
 from pushdesk.store.db import to_db_time
 
 DEFAULT_LIMIT = 100
-
-# A duration is told from a date by its shape: digits and at most one unit.
-_DURATION = re.compile(r"^\s*\d+\s*[smhd]?\s*$")
 
 # What --csv takes to mean standard output, as `devices import -` reads stdin.
 STDOUT = "-"
@@ -105,7 +102,8 @@ def add_commands(verbs: Verbs) -> None:
 
 def moment(text: str) -> datetime | timedelta:
     """A time as given: a datetime, or a timedelta meaning that long ago."""
-    if _DURATION.match(text):
+    # A duration is told from a date by its shape: digits and at most one unit.
+    if DURATION.match(text):
         return parse_duration(text)
     given = parse_datetime(text)
     # Naive means this machine's local time, as the window's time boxes.

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from pushdesk.cli.common import (
-    Run,
     Verbs,
     add_command,
+    add_command_on_one,
     add_json_option,
     cell,
     complete_as_file,
@@ -20,7 +20,6 @@ from pushdesk.cli.common import (
     origin,
     print_one,
     print_rows,
-    row_id,
 )
 from pushdesk.devices import (
     RECENT_FAILURES_DAYS,
@@ -110,8 +109,9 @@ def _add_listing_options(listing: argparse.ArgumentParser) -> None:
 
 
 def _add_device_verbs(actions: Verbs) -> None:
-    show = _device_verb(
+    show = add_command_on_one(
         actions,
+        "device",
         "show",
         "one device in full",
         "Show one device: the fields of the listing's --json.",
@@ -120,8 +120,9 @@ def _add_device_verbs(actions: Verbs) -> None:
     )
     add_json_option(show)
 
-    rename = _device_verb(
+    rename = add_command_on_one(
         actions,
+        "device",
         "rename",
         "name a device, or clear its name",
         "Give a device a name; an empty name clears it. The longest name allowed "
@@ -151,11 +152,14 @@ def _add_device_verbs(actions: Verbs) -> None:
             run_remove_groups,
         ),
     ):
-        grouping = _device_verb(actions, name, summary, description, example, run=run)
+        grouping = add_command_on_one(
+            actions, "device", name, summary, description, example, run=run
+        )
         grouping.add_argument("groups", nargs="+", metavar="GROUP", help=group_help)
 
-    _device_verb(
+    add_command_on_one(
         actions,
+        "device",
         "test",
         "send a test notification to a device",
         "Schedule a test notification, due now, for one device and print its "
@@ -164,8 +168,9 @@ def _add_device_verbs(actions: Verbs) -> None:
         "pushdesk devices test 12",
         run=run_test,
     )
-    _device_verb(
+    add_command_on_one(
         actions,
+        "device",
         "remove",
         "remove a device (its delivery log stays)",
         "Remove a device: it gets no more reminders until it subscribes again. "
@@ -173,25 +178,6 @@ def _add_device_verbs(actions: Verbs) -> None:
         "pushdesk devices remove 12",
         run=run_remove,
     )
-
-
-def _device_verb(
-    actions: Verbs,
-    name: str,
-    summary: str,
-    description: str,
-    example: str,
-    *more_examples: str,
-    run: Run,
-) -> argparse.ArgumentParser:
-    """A verb that acts on one device, named by its id first."""
-    verb = add_command(
-        actions, name, summary, description, example, *more_examples, run=run
-    )
-    verb.add_argument(
-        "id", type=row_id, metavar="ID", help="the device's id, as listed (12 or #12)"
-    )
-    return verb
 
 
 def _add_transfer_verbs(transfer: Verbs, verb: str) -> None:

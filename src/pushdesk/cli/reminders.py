@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pushdesk.cli.common import (
     Verbs,
     add_command,
+    add_command_on_one,
     add_json_option,
     local_time,
     open_services,
     print_one,
     print_rows,
-    row_id,
 )
 from pushdesk.cli.reminder_options import (
     EDIT_OPTIONS,
@@ -46,8 +46,6 @@ from pushdesk.timezones import local_zone_name
 PAST_GRACE = timedelta(minutes=1)
 
 T = TypeVar("T")
-
-ID_HELP = "the reminder's id, as listed (12 or #12)"
 
 
 def add_commands(verbs: Verbs) -> None:
@@ -82,8 +80,9 @@ def add_commands(verbs: Verbs) -> None:
 
 
 def _add_verbs(actions: Verbs) -> None:
-    show = add_command(
+    show = add_command_on_one(
         actions,
+        "reminder",
         "show",
         "one reminder, with how far it got",
         "Show one reminder: what it says, whom it goes to, its repeat rule and "
@@ -91,11 +90,11 @@ def _add_verbs(actions: Verbs) -> None:
         "pushdesk reminders show 12 --json",
         run=run_show,
     )
-    show.add_argument("id", type=row_id, metavar="ID", help=ID_HELP)
     add_json_option(show)
 
-    edit = add_command(
+    edit = add_command_on_one(
         actions,
+        "reminder",
         "edit",
         "change a scheduled reminder",
         "Change a reminder that is still scheduled. Only the options given "
@@ -103,7 +102,6 @@ def _add_verbs(actions: Verbs) -> None:
         'pushdesk reminders edit 12 --at 2026-12-24T17:00 --title "Earlier"',
         run=run_edit,
     )
-    edit.add_argument("id", type=row_id, metavar="ID", help=ID_HELP)
     add_reminder_options(edit, editing=True)
     edit.set_defaults(usage_error=edit.error)
 
@@ -129,15 +127,15 @@ def _add_verbs(actions: Verbs) -> None:
             run_delete,
         ),
     ):
-        verb = add_command(
+        add_command_on_one(
             actions,
+            "reminder",
             name,
             summary,
             description,
             f"pushdesk reminders {name} 12",
             run=run,
         )
-        verb.add_argument("id", type=row_id, metavar="ID", help=ID_HELP)
 
 
 # The commands.
