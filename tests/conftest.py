@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from pushdesk.config import Config, ServerOptions
-from pushdesk.events import EventHub
+from pushdesk.events import Event, EventHub
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
@@ -45,6 +45,14 @@ def hub() -> EventHub:
 @pytest.fixture
 def services(store: Store, hub: EventHub, clock: FakeClock) -> Services:
     return Services(store, hub, clock)
+
+
+@pytest.fixture
+def events(services: Services) -> list[Event]:
+    """Everything the services publish, in order."""
+    seen: list[Event] = []
+    services.hub.subscribe(seen.append)
+    return seen
 
 
 @pytest_asyncio.fixture

@@ -68,13 +68,6 @@ def add(
     return stored
 
 
-@pytest.fixture
-def events(services: Services) -> list[Event]:
-    seen: list[Event] = []
-    services.hub.subscribe(seen.append)
-    return seen
-
-
 class TestUserAgents:
     @pytest.mark.parametrize(
         ("user_agent", "browser", "platform"),

@@ -14,13 +14,6 @@ from tests.support.reminders import scheduled_for_groups
 from tests.test_device_operations import add
 
 
-@pytest.fixture
-def events(services: Services) -> list[Event]:
-    seen: list[Event] = []
-    services.hub.subscribe(seen.append)
-    return seen
-
-
 class TestClearLabel:
     def test_the_name_is_gone_and_the_hub_told(
         self, services: Services, events: list[Event]

@@ -6,65 +6,24 @@ device, another device's reminders or the operator's.
 """
 
 import base64
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
 
 from pushdesk.domain import ReminderStatus, Target, Urgency
 from pushdesk.events import EventHub, ReminderSent
-from pushdesk.server.app import create_app
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
-from tests.support.push_service import BrowserSubscription, PushServiceDouble
-
-PUBLIC_KEY = "B" + "A" * 86
-Client = TestClient[Any, Any]
-Proof = dict[str, str]
-
-
-@pytest_asyncio.fixture
-async def client(
-    services: Services, push_service: PushServiceDouble
-) -> AsyncIterator[Client]:
-    services.settings.save(
-        replace(services.settings.current(), vapid_subject="mailto:ops@example.org")
-    )
-    app = create_app(services, PUBLIC_KEY, allowed_push_origins=(push_service.origin,))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
-
-
-async def subscribed(client: Client, browser: BrowserSubscription) -> Proof:
-    """The browser subscribes through the page; its proof is what it keeps."""
-    answer = await client.post("/api/subscriptions", json=browser.to_json())
-    assert answer.status == 201
-    document = browser.to_json()
-    return {"endpoint": document["endpoint"], "auth": document["keys"]["auth"]}
-
-
-@pytest_asyncio.fixture
-async def anna(client: Client, push_service: PushServiceDouble) -> Proof:
-    return await subscribed(client, push_service.new_subscription())
-
-
-@pytest_asyncio.fixture
-async def bob(client: Client, push_service: PushServiceDouble) -> Proof:
-    return await subscribed(client, push_service.new_subscription())
-
-
-def device_id(store: Store, proof: Proof) -> int:
-    device = store.subscriptions.find(proof["endpoint"])
-    assert device is not None
-    return device.id
+from tests.support.push_service import PushServiceDouble
+from tests.support.settings import change_settings
+from tests.support.visitors import Client, Proof, proof_of, wrong
 
 
 async def create(client: Client, proof: Proof, **fields: Any) -> Any:
+    """Sent as given: a field set to None goes as JSON null."""
     body = proof | {"message": "Check the oven", "in_minutes": 15} | fields
     return await client.post("/api/self-reminders", json=body)
 
@@ -75,10 +34,10 @@ async def listing(client: Client, proof: Proof) -> Any:
     return await answer.json()
 
 
-def wrong(proof: Proof) -> Proof:
-    """The same endpoint with a secret of the right shape that is not its own."""
-    other = base64.urlsafe_b64encode(b"\x01" * 16).decode().rstrip("=")
-    return proof | {"auth": other}
+def device_id(store: Store, proof: Proof) -> int:
+    device = store.subscriptions.find(proof["endpoint"])
+    assert device is not None
+    return device.id
 
 
 class TestCreating:
@@ -310,10 +269,7 @@ class TestTheDeviceGoes:
         answer = await client.post(
             "/api/subscriptions", json=renewed.to_json() | {"replaces": anna}
         )
-        new_proof = {
-            "endpoint": renewed.endpoint,
-            "auth": renewed.to_json()["keys"]["auth"],
-        }
+        new_proof = proof_of(renewed)
 
         assert answer.status == 201
         new_id = device_id(store, new_proof)
@@ -329,9 +285,7 @@ class TestLimits:
         self, client: Client, services: Services, store: Store, anna: Proof
     ) -> None:
         kept = (await (await create(client, anna)).json())["reminder"]
-        services.settings.save(
-            replace(services.settings.current(), visitor_reminders=False)
-        )
+        change_settings(services, visitor_reminders=False)
 
         answers = [
             await create(client, anna),
@@ -352,9 +306,7 @@ class TestLimits:
     async def test_no_more_waiting_per_device_than_allowed(
         self, client: Client, services: Services, anna: Proof, bob: Proof
     ) -> None:
-        services.settings.save(
-            replace(services.settings.current(), visitor_pending_per_device=2)
-        )
+        change_settings(services, visitor_pending_per_device=2)
         first = await create(client, anna)
         await create(client, anna)
 
@@ -443,9 +395,7 @@ class TestLimits:
     async def test_requests_per_address_are_limited_with_retry_after(
         self, client: Client, services: Services, clock: FakeClock, anna: Proof
     ) -> None:
-        services.settings.save(
-            replace(services.settings.current(), visitor_requests_per_minute=3)
-        )
+        change_settings(services, visitor_requests_per_minute=3)
         # The three routes share one count.
         await create(client, anna)
         await client.post("/api/self-reminders/list", json=anna)

@@ -6,11 +6,9 @@ below 500.
 """
 
 import asyncio
-import base64
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -18,7 +16,7 @@ from typing import Any, cast
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 from pushdesk.clock import system_clock
 from pushdesk.domain import ReminderStatus
@@ -29,28 +27,15 @@ from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.scheduling.scheduler import Scheduler
-from pushdesk.server.app import LIVE_EVENTS, create_app
+from pushdesk.server.app import LIVE_EVENTS
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
+from tests.support.settings import change_settings
+from tests.support.visitors import Client, Proof, proof_of, subscribed, wrong
 
-PUBLIC_KEY = "B" + "A" * 86
-Client = TestClient[Any, Any]
-Proof = dict[str, str]
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest_asyncio.fixture
-async def client(
-    services: Services, push_service: PushServiceDouble
-) -> AsyncIterator[Client]:
-    services.settings.save(
-        replace(services.settings.current(), vapid_subject="mailto:ops@example.org")
-    )
-    app = create_app(services, PUBLIC_KEY, allowed_push_origins=(push_service.origin,))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
 
 
 @pytest_asyncio.fixture
@@ -82,39 +67,8 @@ async def send_due(
         yield run
 
 
-def proof_of(browser: BrowserSubscription) -> Proof:
-    document = browser.to_json()
-    return {"endpoint": document["endpoint"], "auth": document["keys"]["auth"]}
-
-
-async def subscribed(
-    client: Client, browser: BrowserSubscription, **extra: Any
-) -> Proof:
-    answer = await client.post("/api/subscriptions", json=browser.to_json() | extra)
-    assert answer.status in (200, 201), await answer.text()
-    return proof_of(browser)
-
-
-@pytest_asyncio.fixture
-async def anna_browser(
-    client: Client, push_service: PushServiceDouble
-) -> BrowserSubscription:
-    browser = push_service.new_subscription()
-    await subscribed(client, browser)
-    return browser
-
-
-@pytest.fixture
-def anna(anna_browser: BrowserSubscription) -> Proof:
-    return proof_of(anna_browser)
-
-
-@pytest_asyncio.fixture
-async def bob(client: Client, push_service: PushServiceDouble) -> Proof:
-    return await subscribed(client, push_service.new_subscription())
-
-
 async def create(client: Client, proof: Proof, **fields: Any) -> Any:
+    """A field set to None is left out of the body."""
     body = proof | {"message": "Check the oven", "in_minutes": 15} | fields
     body = {key: value for key, value in body.items() if value is not None}
     return await client.post("/api/self-reminders", json=body)
@@ -132,15 +86,8 @@ async def listing(client: Client, proof: Proof) -> list[dict[str, Any]]:
     return list((await answer.json())["reminders"])
 
 
-def wrong(proof: Proof) -> Proof:
-    other = base64.urlsafe_b64encode(b"\x01" * 16).decode().rstrip("=")
-    return proof | {"auth": other}
-
-
 def allow_many_requests(services: Services) -> None:
-    services.settings.save(
-        replace(services.settings.current(), visitor_requests_per_minute=600)
-    )
+    change_settings(services, visitor_requests_per_minute=600)
 
 
 async def error_of(answer: Any) -> dict[str, Any]:
@@ -311,9 +258,7 @@ class TestAnotherDevice:
         # gives a new id, and with it a fresh allowance of waiting reminders,
         # while the old ones stay scheduled (for 7 days) to go to no device.
         allow_many_requests(services)
-        services.settings.save(
-            replace(services.settings.current(), visitor_pending_per_device=2)
-        )
+        change_settings(services, visitor_pending_per_device=2)
         for _ in range(3):
             for _ in range(2):
                 await created_id(client, anna)
@@ -419,9 +364,7 @@ class TestLimits:
         self, client: Client, services: Services, store: Store, anna: Proof
     ) -> None:
         allow_many_requests(services)
-        services.settings.save(
-            replace(services.settings.current(), visitor_pending_per_device=3)
-        )
+        change_settings(services, visitor_pending_per_device=3)
 
         answers = await asyncio.gather(*(create(client, anna) for _ in range(25)))
 
@@ -438,9 +381,7 @@ class TestLimits:
         bob: Proof,
     ) -> None:
         allow_many_requests(services)
-        services.settings.save(
-            replace(services.settings.current(), visitor_pending_per_device=2)
-        )
+        change_settings(services, visitor_pending_per_device=2)
         for _ in range(2):
             await created_id(client, anna)
         for _ in range(2):
@@ -470,9 +411,7 @@ class TestLimits:
     async def test_no_path_variant_escapes_the_rate_limit(
         self, client: Client, services: Services, store: Store, anna: Proof, path: str
     ) -> None:
-        services.settings.save(
-            replace(services.settings.current(), visitor_requests_per_minute=2)
-        )
+        change_settings(services, visitor_requests_per_minute=2)
         await listing(client, anna)
         await listing(client, anna)
 
@@ -522,9 +461,7 @@ class TestLimits:
         self, client: Client, services: Services, anna: Proof
     ) -> None:
         allow_many_requests(services)
-        services.settings.save(
-            replace(services.settings.current(), visitor_message_length=500)
-        )
+        change_settings(services, visitor_message_length=500)
         for message in ["😀" * 500, '"' * 500, "\\" * 500, "\n" * 250 + "x" * 250]:
             answer = await create(client, anna, message=message)
             assert answer.status == 201, await answer.text()
@@ -597,9 +534,7 @@ class TestLimits:
     async def test_the_pending_limit_of_one_is_not_worded_as_a_plural(
         self, client: Client, services: Services, anna: Proof
     ) -> None:
-        services.settings.save(
-            replace(services.settings.current(), visitor_pending_per_device=1)
-        )
+        change_settings(services, visitor_pending_per_device=1)
         await created_id(client, anna)
 
         refused = await create(client, anna)
