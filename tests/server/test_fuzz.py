@@ -462,29 +462,31 @@ VISITOR_DEVICES = (
 visitor_proofs = st.fixed_dictionaries(
     {"endpoint": st.sampled_from(VISITOR_DEVICES), "auth": st.just(AUTH)}
 )
-visitor_messages = st.text(max_size=250) | st.sampled_from(
-    ["Check the oven", "<img src=x onerror=alert(1)>", "a\u202eb", " ", "\x00"]
-)
+# The valid bodies are valid as a whole (an acceptable message, one "when",
+# only proven devices), so that some always get through; spoiled() then
+# replaces up to three fields with odd values, and the odd message texts,
+# both "when"s, "at" of any kind and unproven devices come in that way.
+good_messages = st.text(string.ascii_letters + " äß👩\u200d💻", min_size=1).filter(
+    str.strip
+) | st.sampled_from(["Check the oven", "<img src=x onerror=alert(1)>"])
+odd_messages = st.text(max_size=250) | st.sampled_from(["a\u202eb", " ", "\x00"])
 moments = st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat())
 self_reminders = spoiled(
     st.fixed_dictionaries(
         {
             "endpoint": st.sampled_from(VISITOR_DEVICES),
             "auth": st.just(AUTH),
-            "message": visitor_messages,
+            "message": good_messages.filter(lambda text: len(text.strip()) <= 200),
+            "in_minutes": st.integers(min_value=1, max_value=7 * 24 * 60),
         },
-        optional={
-            "in_minutes": st.integers(min_value=-5, max_value=20_000),
-            "at": moments,
-            "also": st.lists(visitor_proofs | good_proofs(), max_size=3),
-        },
+        optional={"also": st.lists(visitor_proofs, max_size=3)},
     ),
     ODD_PROOF
     | {
-        "message": json_values,
-        "in_minutes": json_scalars,
-        "at": st.text(max_size=40) | json_scalars,
-        "also": json_values,
+        "message": odd_messages | json_values,
+        "in_minutes": st.integers(min_value=-5, max_value=20_000) | json_scalars,
+        "at": moments | st.text(max_size=40) | json_scalars,
+        "also": st.lists(visitor_proofs | good_proofs(), max_size=3) | json_values,
     },
 )
 
