@@ -11,6 +11,7 @@ from pushdesk.config import Config, ServerOptions
 from pushdesk.events import Event, EventHub
 from pushdesk.services import Services
 from pushdesk.store import Store
+from tests.support import redeliveries
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 
@@ -18,6 +19,13 @@ from tests.support.push_service import PushServiceDouble
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 SUBJECT = "mailto:ops@example.org"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if redeliveries.noted:
+        terminalreporter.section("pushes handed to Chromium again")
+        for line in redeliveries.noted:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

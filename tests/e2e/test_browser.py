@@ -30,6 +30,7 @@ from playwright.async_api import (
 from pushdesk.app import Runtime
 from pushdesk.config import Config
 from pushdesk.services.subscriptions import TEST_MESSAGE, TEST_TITLE
+from tests.support import redeliveries
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
 pytestmark = pytest.mark.e2e
@@ -198,7 +199,8 @@ async def deliver_push(
     of each try is now collected, so a failure says whether the worker never
     got the push or got it and failed; a push service delivers again what
     the browser did not take, so this does too, up to three times, and the
-    notification's tag keeps that to one notification.
+    notification's tag keeps that to one notification. Each retry is listed
+    at the end of the run.
     """
     cdp = await context.new_cdp_session(page)
     registration = await service_worker_registration(cdp, page_url(runtime) + "/")
@@ -222,6 +224,8 @@ async def deliver_push(
             reported.append("no outcome within 15 s")
         shown: list[dict[str, Any]] = await page.evaluate(SHOWN_NOTIFICATIONS)
         if shown:
+            if len(reported) > 1:
+                redeliveries.note(reported)
             return shown
 
     pytest.fail(f"the worker showed no notification; Chromium reported {reported}")
