@@ -5,6 +5,8 @@
 //                         unsubscribed | error
 //   data-subscription-id  server id of this device's subscription (after a successful POST)
 //   data-events           connecting | open | closed   (live events WebSocket)
+//   data-live-device      the device id the live events socket knows this page as
+//                         ('' for none; absent until the server answered)
 //   data-last-push-id     id of the last push payload the service worker forwarded
 //   data-remind           hidden | loading | ready | off | error   ("Remind me" section)
 //   data-remind-count     how many waiting reminders the section lists
@@ -433,6 +435,50 @@ function addEvent(message) {
   if (eventsEmpty) eventsEmpty.hidden = true;
 }
 
+let liveSocket = null; // the live-events socket while it is open
+let identifyTicket = 0; // only the latest identity is sent
+
+/**
+ * Tell the live-events socket which device this page is (proven like every
+ * visitor call), or that it is none: the server sends a page only what was
+ * sent to its own device.
+ */
+async function identifyLive() {
+  identifyTicket += 1;
+  const ticket = identifyTicket;
+  const socket = liveSocket;
+  if (socket === null) return;
+
+  let device = null;
+  if (subscribedDevice !== null) {
+    try {
+      device = await deviceProof();
+    } catch {
+      device = null; // no subscription any more: this page is no device
+    }
+  }
+  if (ticket !== identifyTicket || socket !== liveSocket) return;
+  try {
+    socket.send(JSON.stringify({ type: 'identify', device }));
+  } catch {
+    // Closing already; the next connection says it again.
+  }
+}
+
+function onLiveMessage(message) {
+  if (message.type === 'identified') {
+    body.dataset.liveDevice = message.device === null ? '' : String(message.device);
+  } else if (message.type === 'refused') {
+    // Not known as this device (removed by the operator, say): nothing
+    // arrives until the page subscribes again, which says it anew.
+    body.dataset.liveDevice = '';
+  } else if (message.type === 'reminder_sent') {
+    addEvent(message);
+  } else if (message.type === 'self_reminder_sent') {
+    reloadReminders();
+  }
+}
+
 function connectEvents() {
   if (!('WebSocket' in window)) return;
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -452,6 +498,8 @@ function connectEvents() {
     }
     socket.addEventListener('open', () => {
       delay = 1000;
+      liveSocket = socket;
+      identifyLive();
       body.dataset.events = 'open';
       // A reminder may have gone out while the connection was down.
       if (openedBefore) reloadReminders();
@@ -464,21 +512,11 @@ function connectEvents() {
       } catch {
         return;
       }
-      if (message && typeof message === 'object' && message.type === 'reminder_sent') {
-        addEvent(message);
-      }
-      // Every page hears that some visitor's reminder went out; only this
-      // device's own page has a list to bring up to date.
-      if (
-        message &&
-        message.type === 'self_reminder_sent' &&
-        message.device !== undefined &&
-        String(message.device) === body.dataset.subscriptionId
-      ) {
-        reloadReminders();
-      }
+      if (message && typeof message === 'object') onLiveMessage(message);
     });
     socket.addEventListener('close', () => {
+      if (liveSocket === socket) liveSocket = null;
+      delete body.dataset.liveDevice;
       body.dataset.events = 'closed';
       retry();
     });
@@ -525,7 +563,7 @@ const pendingList = document.getElementById('pending');
 const pendingEmpty = document.getElementById('pending-empty');
 const pendingError = document.getElementById('pending-error');
 
-let remindDevice = null; // the device id the section is shown for, or null
+let subscribedDevice = null; // this page's device id while subscribed, else null
 let listTicket = 0; // only the answer to the latest list request is shown
 let visitorLimits = null;
 let relativeTimer = null;
@@ -538,8 +576,9 @@ function setRemindState(value) {
 /** Show the section while this device is subscribed, hide it otherwise. */
 function followSubscription(state) {
   const device = state === 'subscribed' ? body.dataset.subscriptionId || null : null;
-  if (device === remindDevice) return;
-  remindDevice = device;
+  if (device === subscribedDevice) return;
+  subscribedDevice = device;
+  identifyLive();
   remindSection.hidden = device === null;
 
   if (device === null) {
@@ -569,7 +608,7 @@ async function deviceProof() {
 
 /** Ask the server for this device's waiting reminders and show them. */
 async function reloadReminders() {
-  if (remindDevice === null) return;
+  if (subscribedDevice === null) return;
   listTicket += 1;
   const ticket = listTicket;
 

@@ -28,6 +28,7 @@ class ReminderSent:
     delivered: int
     total: int
     visitor_device: int | None = None  # set by a visitor from this device
+    devices: frozenset[int] = frozenset()  # the devices it was sent to
 
 
 @dataclass(frozen=True)

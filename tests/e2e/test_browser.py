@@ -157,6 +157,11 @@ async def state(page: Page, expected: str) -> None:
     await page.wait_for_selector(f"body[data-state='{expected}']", timeout=15_000)
 
 
+async def live_as(page: Page, device: int) -> None:
+    """Wait until the live-events socket knows the page as this device."""
+    await page.wait_for_selector(f"body[data-live-device='{device}']", timeout=15_000)
+
+
 async def service_worker_registration(cdp: CDPSession, scope: str) -> str:
     """The registration id DevTools knows the page's service worker by."""
     found: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -253,7 +258,7 @@ async def test_page_subscribes_on_click_and_a_reminder_becomes_a_notification(
     used_key = await page.evaluate("window.__pushdeskTest.subscribeKeys[0]")
     assert _b64_to_url(used_key) == runtime.keys.public_key
 
-    await page.wait_for_selector("body[data-events='open']", timeout=10_000)
+    await live_as(page, stored.id)
     reminder = runtime.services.reminders.schedule(
         "Kitchen", "Pizza is ready", "https://example.org/menu", runtime.clock()
     )
@@ -487,23 +492,85 @@ async def test_the_page_reconnects_its_live_events_after_a_drop(
     from pushdesk.events import ReminderSent
     from pushdesk.server.app import LIVE_EVENTS
 
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
     page = await open_page(browser_context, runtime, push_service.new_subscription())
-    await page.wait_for_selector("body[data-events='open']", timeout=10_000)
+    await state(page, "subscribed")
+    [device] = runtime.store.subscriptions.all()
+    await live_as(page, device.id)
     assert runtime.server is not None
     live = runtime.server.app[LIVE_EVENTS]
 
-    for socket in list(live._sockets):
+    for socket in list(live._devices):
         await socket.close()
     await page.wait_for_selector("body[data-events='closed']", timeout=10_000)
-    await page.wait_for_selector("body[data-events='open']", timeout=15_000)
-    await until(lambda: live.connected == 1)
+    # Open again, and known as the same device again.
+    await live_as(page, device.id)
     runtime.hub.publish(
-        ReminderSent(77, runtime.clock(), "Back", "Still here", delivered=1, total=1)
+        ReminderSent(
+            77,
+            runtime.clock(),
+            "Back",
+            "Still here",
+            delivered=1,
+            total=1,
+            devices=frozenset({device.id}),
+        )
     )
 
     item = page.locator("#events [data-id='77']")
     await item.wait_for(timeout=10_000)
     assert "Still here" in await item.inner_text()
+
+
+async def test_a_page_shows_only_the_reminders_sent_to_its_own_device(
+    runtime: Runtime,
+    browser: Browser,
+    push_service: PushServiceDouble,
+) -> None:
+    from pushdesk.domain import Target
+
+    contexts = [await browser.new_context() for _ in range(2)]
+    try:
+        pages = []
+        for context in contexts:
+            await context.grant_permissions(["notifications"], origin=page_url(runtime))
+            page = await open_page(context, runtime, push_service.new_subscription())
+            await state(page, "subscribed")
+            pages.append(page)
+        kitchen, hall = pages
+        kitchen_id, hall_id = [
+            int(await page.get_attribute("body", "data-subscription-id") or 0)
+            for page in pages
+        ]
+        await live_as(kitchen, kitchen_id)
+        await live_as(hall, hall_id)
+
+        only_kitchen = runtime.services.reminders.schedule(
+            "Kitchen",
+            "Only for the kitchen",
+            None,
+            runtime.clock(),
+            target=Target(subscription_ids=(kitchen_id,)),
+        )
+        await kitchen.locator(f"#events [data-id='{only_kitchen.id}']").wait_for(
+            timeout=10_000
+        )
+        # The hall's first event is the next one; had it been sent the one
+        # before, it would have come first on the same socket.
+        everyone = runtime.services.reminders.schedule(
+            "All", "For everyone", None, runtime.clock()
+        )
+        for page in pages:
+            await page.locator(f"#events [data-id='{everyone.id}']").wait_for(
+                timeout=10_000
+            )
+
+        assert await kitchen.locator("#events li").count() == 2
+        assert await hall.locator("#events li").count() == 1
+        assert "Only for the kitchen" not in await hall.inner_text("body")
+    finally:
+        for context in contexts:
+            await context.close()
 
 
 async def test_a_notification_is_shown_even_when_its_icon_cannot_be_loaded(

@@ -17,6 +17,7 @@ from pushdesk.config import Config
 from pushdesk.domain import ReminderStatus
 from pushdesk.events import Event, SubscriptionsChanged
 from tests.support.push_service import PushServiceDouble
+from tests.support.visitors import proof_of
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +56,11 @@ async def test_remind_from_the_cli_reaches_the_browser_and_the_page(
         subscription_id = (await subscribed.json())["id"]
 
         async with http.ws_connect("/api/events") as page:
+            await page.send_json({"type": "identify", "device": proof_of(browser)})
+            assert await page.receive_json(timeout=10) == {
+                "type": "identified",
+                "device": subscription_id,
+            }
             reminder_id = int(
                 await cli(
                     config,

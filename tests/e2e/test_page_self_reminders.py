@@ -27,7 +27,7 @@ from pushdesk.app import Runtime, open_store
 from pushdesk.config import Config
 from pushdesk.domain import Reminder, ReminderStatus
 from tests.e2e.test_browser import browser as browser  # the fixture, shared
-from tests.e2e.test_browser import open_page, page_url, state, until
+from tests.e2e.test_browser import live_as, open_page, page_url, state, until
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 
@@ -221,7 +221,7 @@ async def test_a_sent_reminder_leaves_the_list_without_a_reload(
 ) -> None:
     soon = await set_reminder(page, runtime, "Tea is ready", choice="5")
     later = await set_reminder(page, runtime, "Walk the dog", choice="60")
-    await page.wait_for_selector("body[data-events='open']", timeout=10_000)
+    await live_as(page, device_id(runtime))
     await page.evaluate("window.__sameDocument = true")
 
     clock.advance(minutes=5)
@@ -243,17 +243,24 @@ async def test_another_devices_sent_reminder_leaves_this_list_alone(
     from pushdesk.events import ReminderSent
 
     mine = await set_reminder(page, runtime, "Mine", choice="5")
-    await page.wait_for_selector("body[data-events='open']", timeout=10_000)
+    await live_as(page, device_id(runtime))
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     own = device_id(runtime)
 
-    runtime.hub.publish(
-        ReminderSent(9999, runtime.clock(), "Reminder", "", 1, 1, own + 1)
-    )
-    runtime.hub.publish(
-        ReminderSent(mine.id, runtime.clock(), "Reminder", "", 1, 1, own)
-    )
+    for reminder, device in [(9999, own + 1), (mine.id, own)]:
+        runtime.hub.publish(
+            ReminderSent(
+                reminder,
+                runtime.clock(),
+                "Reminder",
+                "",
+                1,
+                1,
+                device,
+                frozenset({device}),
+            )
+        )
     await until(lambda: any(url.endswith("/list") for url in asked))
 
     # Only the event for this device asked for the list again.

@@ -131,15 +131,17 @@ async def test_two_schedulers_on_one_database_fire_a_reminder_once(
     assert len(push_service.received) == 2
 
 
-async def test_sent_event_carries_counts_and_time(
+async def test_sent_event_carries_counts_time_and_devices(
     scheduler: Scheduler,
     engine: DeliveryEngine,
     services: Services,
+    store: Store,
     hub: EventHub,
     clock: FakeClock,
     push_service: PushServiceDouble,
 ) -> None:
     subscribe(services, push_service, count=2)
+    devices = frozenset(device.id for device in store.subscriptions.all())
     sent: list[ReminderSent] = []
     hub.subscribe(lambda e: sent.append(e) if isinstance(e, ReminderSent) else None)
     reminder = services.reminders.schedule("Title", "Body", None, clock.now)
@@ -147,7 +149,15 @@ async def test_sent_event_carries_counts_and_time(
     await run_due(scheduler, engine)
 
     assert sent == [
-        ReminderSent(reminder.id, clock.now, "Title", "Body", delivered=2, total=2)
+        ReminderSent(
+            reminder.id,
+            clock.now,
+            "Title",
+            "Body",
+            delivered=2,
+            total=2,
+            devices=devices,
+        )
     ]
 
 

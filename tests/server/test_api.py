@@ -2,13 +2,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from pushdesk.domain import SubscriptionInput
-from pushdesk.events import EventHub, ReminderSent
 from pushdesk.push.receipts import ReceiptSigner
 from pushdesk.server.app import create_app
 from pushdesk.services import Services
@@ -291,36 +289,6 @@ async def test_page_worker_and_manifest_are_served(
         assert (await client.get(listed["src"])).status == 200
     assert 'rel="apple-touch-icon"' in await page.text()
     assert icon.status == 200
-
-
-async def test_websocket_gets_reminder_sent_events(
-    client: TestClient[Any, Any], hub: EventHub, clock: FakeClock
-) -> None:
-    async with client.ws_connect("/api/events") as socket:
-        await _until_connected(client)
-        hub.publish(ReminderSent(5, clock.now, "Tea", "Kettle", delivered=1, total=1))
-
-        message = await socket.receive_json(timeout=5)
-
-    assert message == {
-        "type": "reminder_sent",
-        "id": 5,
-        "sent_at": "2026-12-03T09:00:00Z",
-        "title": "Tea",
-        "body": "Kettle",
-    }
-
-
-async def _until_connected(client: TestClient[Any, Any]) -> None:
-    """The server registers a socket after the handshake; give it that turn."""
-    from pushdesk.server.app import LIVE_EVENTS
-
-    live = client.server.app[LIVE_EVENTS]
-    for _ in range(100):
-        if live.connected:
-            return
-        await aiohttp.helpers.asyncio.sleep(0)
-    raise AssertionError("the WebSocket never registered")
 
 
 async def test_empty_label_clears_the_name_and_absent_label_keeps_it(

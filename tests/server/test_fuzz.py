@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientWebSocketResponse, WSMessage, WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,6 +68,7 @@ class LiveServer:
     def __init__(self, app: web.Application) -> None:
         self._loop = asyncio.Runner()
         self._client = self._loop.run(self._connect(app))
+        self._socket: ClientWebSocketResponse | None = None
 
     @staticmethod
     async def _connect(app: web.Application) -> TestClient[Any, Any]:
@@ -98,7 +99,20 @@ class LiveServer:
             raw = await response.read()
             return Answer(method, response.status, response.content_type, raw)
 
+    def say_live(self, text: str) -> WSMessage:
+        """Send one text message on a live-events socket (opened again if the
+        server closed the last one) and return what comes back."""
+        return self._loop.run(self._say_live(text))
+
+    async def _say_live(self, text: str) -> WSMessage:
+        if self._socket is None or self._socket.closed:
+            self._socket = await self._client.ws_connect("/api/events")
+        await self._socket.send_str(text)
+        return await self._socket.receive(timeout=5)
+
     def close(self) -> None:
+        if self._socket is not None:
+            self._loop.run(self._socket.close())
         self._loop.run(self._client.close())
         self._loop.close()
 
@@ -451,6 +465,59 @@ def test_receipts_never_fail(
 
     assert_store_sound(store)
     assert seen[204], seen
+
+
+def test_live_identify_messages_never_fail(
+    server: LiveServer, clock: FakeClock, store: Store, services: Services
+) -> None:
+    from pushdesk.server.events import MAX_MESSAGE_BYTES
+
+    device, _ = services.subscriptions.register(
+        SubscriptionInput("https://fcm.googleapis.com/send/a", P256DH, AUTH)
+    )
+    identifies = spoiled(
+        st.fixed_dictionaries(
+            {"type": st.just("identify"), "device": st.none() | good_proofs()}
+        ),
+        {"type": json_values, "device": json_values, **prefixed("device", ODD_PROOF)},
+    )
+    # A larger message closes the socket (tests/server/test_hostile.py).
+    texts = st.one_of(
+        identifies.map(json.dumps),
+        identifies.map(json.dumps),
+        json_values.map(json.dumps),
+        st.text(max_size=50),
+    ).filter(lambda text: len(text.encode()) <= MAX_MESSAGE_BYTES)
+    devices: Counter[Any] = Counter()
+
+    @fuzz(300)
+    @given(text=texts)
+    def says(text: str) -> None:
+        clock.advance(minutes=1)  # the rate limit stays out of the way
+
+        reply = server.say_live(text)
+
+        assert reply.type == WSMsgType.TEXT, reply
+        answer = json.loads(reply.data)
+        if answer["type"] == "identified":
+            assert set(answer) == {"type", "device"}
+            devices[answer["device"]] += 1
+            return
+        assert answer["type"] == "refused", answer
+        assert isinstance(answer["error"], str), answer
+        assert answer["error"].strip(), answer
+        assert answer["field"] is None or isinstance(answer["field"], str), answer
+
+    says()
+
+    assert_store_sound(store)
+    # Both outcomes of a sound message came up: the device, and no device.
+    assert devices[device.id], devices
+    assert devices[None], devices
+
+
+def prefixed(prefix: str, spoilers: dict[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}.{name}": value for name, value in spoilers.items()}
 
 
 # --- A visitor's own reminders (issue 8) ---------------------------------------

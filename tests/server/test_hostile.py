@@ -19,11 +19,9 @@ import pytest_asyncio
 from aiohttp import WSCloseCode, WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from pushdesk.events import EventHub, ReminderSent
 from pushdesk.server.app import LIVE_EVENTS, create_app
 from pushdesk.server.events import MAX_MESSAGE_BYTES
 from pushdesk.services import Services
-from tests.support.clock import FakeClock
 
 PUBLIC_KEY = "B" + "A" * 86
 
@@ -267,18 +265,20 @@ async def test_a_message_larger_than_a_page_would_send_closes_the_socket(
     assert await still_serving(client)
 
 
-async def test_small_binary_frames_are_read_and_dropped(
-    client: Client, hub: EventHub, clock: FakeClock
+async def test_small_binary_frames_are_refused_and_the_socket_stays(
+    client: Client,
 ) -> None:
     socket = await client.ws_connect("/api/events")
     await until_open(client)
 
     await socket.send_bytes(b"\x00\xff" * 100)
+    refused = await asyncio.wait_for(socket.receive_json(), NO_ANSWER_SECONDS)
     await socket.ping()
-    hub.publish(ReminderSent(1, clock.now, "Still", "listening", 1, 1))
-    event = await asyncio.wait_for(socket.receive_json(), NO_ANSWER_SECONDS)
+    await socket.send_json({"type": "identify", "device": None})
+    answer = await asyncio.wait_for(socket.receive_json(), NO_ANSWER_SECONDS)
 
-    assert event["title"] == "Still"
+    assert refused["type"] == "refused"
+    assert answer == {"type": "identified", "device": None}
     await socket.close()
 
 

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 
 from pushdesk.domain import ReminderStatus, Target, Urgency
-from pushdesk.events import EventHub, ReminderSent
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
 from tests.support.settings import change_settings
-from tests.support.visitors import Client, Proof, proof_of, wrong
+from tests.support.visitors import Client, Proof, device_id, proof_of, wrong
 
 
 async def create(client: Client, proof: Proof, **fields: Any) -> Any:
@@ -32,12 +31,6 @@ async def listing(client: Client, proof: Proof) -> Any:
     answer = await client.post("/api/self-reminders/list", json=proof)
     assert answer.status == 200, await answer.text()
     return await answer.json()
-
-
-def device_id(store: Store, proof: Proof) -> int:
-    device = store.subscriptions.find(proof["endpoint"])
-    assert device is not None
-    return device.id
 
 
 class TestCreating:
@@ -409,27 +402,3 @@ class TestLimits:
         assert int(refused.headers["Retry-After"]) == 60
         assert (await refused.json())["error"].startswith("Too many reminder requests")
         assert later.status == 201
-
-
-async def test_live_events_tell_only_which_device_and_no_text(
-    client: Client, hub: EventHub, clock: FakeClock
-) -> None:
-    from tests.server.test_api import _until_connected
-
-    async with client.ws_connect("/api/events") as socket:
-        await _until_connected(client)
-        hub.publish(
-            ReminderSent(
-                7,
-                clock.now,
-                "Reminder",
-                "Private",
-                delivered=1,
-                total=1,
-                visitor_device=3,
-            )
-        )
-
-        message = await socket.receive_json(timeout=5)
-
-    assert message == {"type": "self_reminder_sent", "id": 7, "device": 3}

@@ -11,12 +11,11 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestServer
 
 from pushdesk.clock import system_clock
 from pushdesk.domain import ReminderStatus
@@ -27,13 +26,20 @@ from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.scheduling.scheduler import Scheduler
-from pushdesk.server.app import LIVE_EVENTS
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
+from tests.support.live_pages import identify, live_page, next_message
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 from tests.support.settings import change_settings
-from tests.support.visitors import Client, Proof, proof_of, subscribed, wrong
+from tests.support.visitors import (
+    Client,
+    Proof,
+    device_id,
+    proof_of,
+    subscribed,
+    wrong,
+)
 
 JSON = {"Content-Type": "application/json"}
 
@@ -387,7 +393,7 @@ class TestLimits:
         for _ in range(2):
             await create(client, bob, also=[anna])
 
-        anna_id = store.subscriptions.find(anna["endpoint"]).id  # type: ignore[union-attr]
+        anna_id = device_id(store, anna)
         waiting_for_anna = [
             r
             for r in store.reminders.all()
@@ -546,39 +552,36 @@ class TestLimits:
 # --- Privacy of the live events -------------------------------------------------
 
 
-async def until_connected(client: Client) -> None:
-    """The server registers a socket after the handshake; give it that turn."""
-    live = cast(TestServer, client.server).app[LIVE_EVENTS]
-    for _ in range(100):
-        if live.connected:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the WebSocket never registered")
-
-
 class TestLiveEvents:
-    async def test_a_sent_visitor_reminder_tells_other_pages_no_text(
+    async def test_a_sent_visitor_reminder_tells_its_page_no_text_and_others_nothing(
         self,
         client: Client,
+        services: Services,
         store: Store,
         clock: FakeClock,
         anna: Proof,
+        bob: Proof,
         send_due: Callable[[], Awaitable[None]],
     ) -> None:
         reminder = await created_id(client, anna, message="My PIN is 1234")
-        anna_id = store.subscriptions.find(anna["endpoint"]).id  # type: ignore[union-attr]
-        async with client.ws_connect("/api/events") as socket:
-            await until_connected(client)
+        async with live_page(client) as annas, live_page(client) as bobs:
+            await identify(annas, anna)
+            await identify(bobs, bob)
             clock.advance(minutes=15)
             await send_due()
+            # Then the operator's reminder to everyone: the first bob hears.
+            services.reminders.schedule("Kitchen", "Lunch", None, clock.now)
+            await send_due()
 
-            message = await socket.receive_json(timeout=5)
+            to_anna = [await next_message(annas) for _ in range(2)]
+            to_bob = await next_message(bobs)
 
-        assert message == {
+        assert to_anna[0] == {
             "type": "self_reminder_sent",
             "id": reminder,
-            "device": anna_id,
+            "device": device_id(store, anna),
         }
+        assert to_anna[1]["body"] == to_bob["body"] == "Lunch"
 
     async def test_the_operator_editing_a_visitors_reminder_keeps_it_private(
         self,
@@ -602,12 +605,12 @@ class TestLiveEvents:
             urgency=before.urgency,
         )
         still_theirs = [r["message"] for r in await listing(client, anna)]
-        async with client.ws_connect("/api/events") as socket:
-            await until_connected(client)
+        async with live_page(client) as socket:
+            await identify(socket, anna)
             clock.advance(minutes=2)
             await send_due()
 
-            message = await socket.receive_json(timeout=5)
+            message = await next_message(socket)
 
         assert still_theirs == ["My PIN is 1234"]
         assert message["type"] == "self_reminder_sent"

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from pushdesk.store import Store
 from tests.support.push_service import BrowserSubscription
 
 Client = TestClient[Any, Any]
@@ -33,3 +34,10 @@ def wrong(proof: Proof) -> Proof:
     """The same endpoint with a secret of the right shape that is not its own."""
     other = base64.urlsafe_b64encode(b"\x01" * 16).decode().rstrip("=")
     return proof | {"auth": other}
+
+
+def device_id(store: Store, proof: Proof) -> int:
+    """The id the server gave the device this proof is for."""
+    device = store.subscriptions.find(proof["endpoint"])
+    assert device is not None
+    return device.id

@@ -461,6 +461,7 @@ class DeliveryEngine:
                 delivered,
                 total,
                 reminder.visitor_device,
+                self._store.sends.devices(reminder.id, occurrence_at),
             )
         )
 

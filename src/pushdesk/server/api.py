@@ -64,13 +64,21 @@ async def read_json(request: web.Request) -> Any:
         # Cut short before its announced length.
         raise InvalidInput("The body could not be read as sent.") from None
     try:
-        return json.loads(
-            raw.decode(request.charset or "utf-8"), parse_constant=_not_json
-        )
-    except (ValueError, UnicodeError, LookupError, RecursionError):
-        # ValueError covers bad JSON and numbers too long to convert;
-        # LookupError an unknown charset; RecursionError absurd nesting.
+        text = raw.decode(request.charset or "utf-8")
+    except (UnicodeError, LookupError):
+        # LookupError: an unknown charset.
         raise InvalidInput("The body is not valid JSON.") from None
+    return parse_json(text, "The body")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``text`` as JSON, or InvalidInput saying that ``what`` is not JSON."""
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        # ValueError covers bad JSON and numbers too long to convert;
+        # RecursionError absurd nesting.
+        raise InvalidInput(f"{what} is not valid JSON.") from None
 
 
 def _not_json(constant: str) -> NoReturn:

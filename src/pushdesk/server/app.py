@@ -52,7 +52,9 @@ def create_app(
     app[api.ALLOWED_PUSH_ORIGINS] = allowed_push_origins
     app[api.RECEIPTS] = receipts or ReceiptSigner(services.receipt_secret())
 
-    live = LiveEvents(services.hub, lambda: limits.websockets_per_address)
+    live = LiveEvents(
+        services.hub, limits, services.subscriptions.owned, allowed_push_origins
+    )
     app[LIVE_EVENTS] = live
     app.on_shutdown.append(lambda _app: live.close())
     app.on_cleanup.append(lambda _app: _close(limits))

@@ -1,7 +1,11 @@
-"""Live events for open pages over a WebSocket at /api/events."""
+"""Live events for open pages over a WebSocket at /api/events.
+
+A page tells the socket which device it is, proven as on every visitor route
+(endpoint and auth secret), and hears only of reminders sent to that device:
+what the operator sends to one group is no business of another's open pages.
+"""
 
 import asyncio
-import weakref
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -9,41 +13,58 @@ from typing import Any
 from aiohttp import WSMsgType, hdrs, web
 from yarl import URL
 
+from pushdesk.domain import Replacement, Subscription
+from pushdesk.errors import InvalidInput, PushdeskError
 from pushdesk.events import Event, EventHub, ReminderSent
 from pushdesk.log import WEB
-from pushdesk.server.limits import refusal
+from pushdesk.server.api import parse_json
+from pushdesk.server.limits import ClientLimits, refusal
+from pushdesk.server.schemas import LiveIdentifyMessage
+from pushdesk.services.self_reminders import NOT_SUBSCRIBED
 from pushdesk.store.db import to_db_time
+from pushdesk.validation import check
 
-# The most a page may send in one message; it has no reason to send any.
+# The most a page may send in one message: an identify is well under it.
 MAX_MESSAGE_BYTES = 4096
 
 
 class LiveEvents:
-    """Keeps the open sockets and forwards hub events to them as JSON.
+    """Keeps the open sockets, each with the device its page proved to be,
+    and forwards hub events to the pages they concern, as JSON.
 
-    ``per_address`` is the most sockets one client address may hold open.
+    ``find_device`` looks a proof up (None when it proves nothing);
+    ``allowed_origins`` are the push origins the operator allowed by hand.
     """
 
-    def __init__(self, hub: EventHub, per_address: Callable[[], int]) -> None:
-        self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+    def __init__(
+        self,
+        hub: EventHub,
+        limits: ClientLimits,
+        find_device: Callable[[Replacement], Subscription | None],
+        allowed_origins: tuple[str, ...] = (),
+    ) -> None:
+        self._devices: dict[web.WebSocketResponse, int | None] = {}
         self._sends: set[asyncio.Task[None]] = set()
-        self._per_address = per_address
+        self._limits = limits
+        self._find_device = find_device
+        self._allowed_origins = allowed_origins
         self._open_from: Counter[str] = Counter()
         self._unsubscribe = hub.subscribe(self._on_event)
 
     @property
     def connected(self) -> int:
-        return len(self._sockets)
+        return len(self._devices)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not same_origin(request):
             WEB.debug("WebSocket from %r refused", request.headers.get(hdrs.ORIGIN))
             return refusal(403, "Live events are only for pushdesk's own page.")
         address = request.remote or "?"
-        if self._open_from[address] >= self._per_address():
+        if self._open_from[address] >= self._limits.websockets_per_address:
             return refusal(429, "Too many pages are open from this address.")
-        # Pages send nothing, so no message needs more than a few bytes, nor
-        # compression (which would let a small frame unpack to a large one).
+        # Pages send only their identity, so no message needs more than a few
+        # bytes, nor compression (which would let a small frame unpack to a
+        # large one).
         socket = web.WebSocketResponse(
             heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES, compress=False
         )
@@ -54,38 +75,78 @@ class LiveEvents:
         # Counted before the handshake awaits, so parallel ones cannot all pass.
         self._open_from[address] += 1
         try:
-            return await self._listen(request, socket)
+            return await self._listen(request, socket, address)
         finally:
             self._open_from[address] -= 1
             if not self._open_from[address]:
                 del self._open_from[address]
 
     async def _listen(
-        self, request: web.Request, socket: web.WebSocketResponse
+        self, request: web.Request, socket: web.WebSocketResponse, address: str
     ) -> web.WebSocketResponse:
         await socket.prepare(request)
-        self._sockets.add(socket)
+        self._devices[socket] = None
         try:
-            # Pages only listen; anything they send is read and dropped so the
-            # connection notices when they close it.
             async for message in socket:
                 if message.type == WSMsgType.ERROR:
                     break
+                answer = self._identify(socket, message, address)
+                await _send(socket, answer)
         finally:
-            self._sockets.discard(socket)
+            del self._devices[socket]
         return socket
+
+    def _identify(
+        self, socket: web.WebSocketResponse, message: Any, address: str
+    ) -> dict[str, Any]:
+        """The answer to what a page said: the device it now counts as, or
+        why not. A refused identify leaves the socket as no device, so a page
+        whose subscription was removed stops hearing that device's events."""
+        self._devices[socket] = None
+        wait = self._limits.live_identify_wait(address)
+        if wait is not None:
+            return _refused(
+                f"This address said who it is too often; try again in {wait} seconds."
+            )
+        if message.type != WSMsgType.TEXT:
+            return _refused("Live events take JSON text messages only.")
+
+        try:
+            said = check(
+                LiveIdentifyMessage,
+                parse_json(message.data, "The message"),
+                self._allowed_origins,
+            )
+            device = None
+            if said.device is not None:
+                found = self._find_device(said.device.replacement())
+                if found is None:
+                    return _refused(NOT_SUBSCRIBED, "device")
+                device = found.id
+        except InvalidInput as exc:
+            return _refused(str(exc), exc.field)
+        except PushdeskError as exc:
+            # The database busy or unreadable: the page may say it again later.
+            WEB.warning("a page could not be identified: %s", exc)
+            return _refused(str(exc))
+
+        self._devices[socket] = device
+        return {"type": "identified", "device": device}
 
     async def close(self) -> None:
         self._unsubscribe()
-        for socket in list(self._sockets):
+        for socket in list(self._devices):
             await socket.close(message=b"pushdesk is stopping")
 
     def _on_event(self, event: Event) -> None:
-        message = _message(event)
-        if message is None:
+        if not isinstance(event, ReminderSent):
             return
-        for socket in list(self._sockets):
-            task = asyncio.get_running_loop().create_task(_send(socket, message))
+        for socket, device in list(self._devices.items()):
+            if device is None or device not in event.devices:
+                continue
+            task = asyncio.get_running_loop().create_task(
+                _send(socket, _message(event, device))
+            )
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
 
@@ -122,28 +183,22 @@ def same_origin(request: web.Request) -> bool:
         return False
 
 
-def _message(event: Event) -> dict[str, Any] | None:
-    if isinstance(event, ReminderSent) and event.visitor_device is not None:
-        # A visitor's own reminder is theirs alone: every page hears that one
-        # went out, and only the page of that device (which knows its id)
-        # asks for its list again. No text goes to the others.
-        return {
-            "type": "self_reminder_sent",
-            "id": event.id,
-            "device": event.visitor_device,
-        }
-    if isinstance(event, ReminderSent):
-        # FIXME:web an operator's reminder for chosen devices or a group also
-        # goes, with its text, to every open page: pages are not told apart
-        # by device yet.
-        return {
-            "type": "reminder_sent",
-            "id": event.id,
-            "sent_at": to_db_time(event.sent_at),
-            "title": event.title,
-            "body": event.body,
-        }
-    return None
+def _message(event: ReminderSent, device: int) -> dict[str, Any]:
+    if event.visitor_device is not None:
+        # The visitor's page keeps its own list of these: it is asked to
+        # read it again rather than shown the text.
+        return {"type": "self_reminder_sent", "id": event.id, "device": device}
+    return {
+        "type": "reminder_sent",
+        "id": event.id,
+        "sent_at": to_db_time(event.sent_at),
+        "title": event.title,
+        "body": event.body,
+    }
+
+
+def _refused(message: str, field: str | None = None) -> dict[str, Any]:
+    return {"type": "refused", "error": message, "field": field}
 
 
 async def _send(socket: web.WebSocketResponse, message: dict[str, Any]) -> None:

@@ -122,6 +122,11 @@ class ClientLimits:
             "Too many reminder requests from this address; "
             "try again in {wait} seconds.",
         )
+        # A page saying which device it is looks its secret up, as a
+        # subscribe does: the same number per minute is allowed.
+        self._live_identify = RateLimit(
+            lambda: self.current.subscribes_per_minute, MINUTE, services.now
+        )
         self._unsubscribe: Callable[[], None] | None = services.hub.subscribe(
             self._reread
         )
@@ -133,6 +138,11 @@ class ClientLimits:
     @property
     def websockets_per_address(self) -> int:
         return self.current.websockets_per_address
+
+    def live_identify_wait(self, client: str) -> int | None:
+        """None to let this address's page say which device it is (counted);
+        else the seconds it must wait."""
+        return self._live_identify.retry_after(client)
 
     def refused(self, request: web.Request) -> web.Response | None:
         """A 429 with Retry-After if this address asked this route too often."""

@@ -9,7 +9,7 @@ query string and body are ignored, so they have no schema.
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -146,3 +146,12 @@ class SelfReminderListBody(DeviceProof):
 
 class SelfReminderCancelBody(DeviceProof):
     """DELETE /api/self-reminders/{id}: a device cancels one of its own."""
+
+
+class LiveIdentifyMessage(Schema):
+    """On /api/events: the page says which device it is (``device`` proven as
+    above), or that it is none any more (``device`` null). Live events go only
+    to the pages of the devices a reminder was sent to."""
+
+    type: Literal["identify"]
+    device: DeviceProof | None

@@ -233,6 +233,16 @@ class SendStore:
         ).fetchall()
         return Counter(dict(rows))
 
+    def devices(self, reminder_id: int, occurrence_at: datetime) -> frozenset[int]:
+        """The devices one occurrence of a reminder was sent to, whatever came
+        of it (ids of devices removed since included)."""
+        rows = self._db.execute(
+            "SELECT subscription_id FROM sends WHERE reminder_id = ? "
+            "AND occurrence_at = ?",
+            [reminder_id, to_db_time(occurrence_at)],
+        ).fetchall()
+        return frozenset(row[0] for row in rows)
+
     def next_attempt_at(self) -> datetime | None:
         row = self._db.execute(
             "SELECT min(next_attempt_at) FROM sends WHERE state = ?", [PENDING]
