@@ -155,17 +155,18 @@ def same_origin(request: web.Request) -> bool:
     """Whether the page that opened this socket was served from the address
     the request was sent to (scheme, host and port of its Host header).
 
-    Browsers always send Origin with a WebSocket, so this is what stops another
-    site's page from listening in. A request without Origin is not from a
-    browser page, and such a client could send any Origin it liked: it is let
+    Browsers always send Origin with a WebSocket, so this keeps other sites'
+    pages off the socket. A request without Origin is not from a browser
+    page, and such a client could send any Origin it liked: it is let
     through. An https page in front of a plain-HTTP pushdesk (a TLS proxy) is
     accepted too: its Host is then read as https.
 
-    FIXME:web the Host is not checked against this machine's names, so over
-    plain HTTP a page whose name was made to resolve to this machine (DNS
-    rebinding) counts as the same origin and can listen in. HTTPS stops it
-    (the certificate names only this machine); a proxy's name would have to
-    be allowed too.
+    The Host is not checked against this machine's names, so over plain HTTP
+    a page whose name was made to resolve to this machine (DNS rebinding)
+    counts as the same origin. It can open a socket (counted against its
+    visitor's address) but hears nothing: events go only to a page that
+    proved a device with that device's secret. HTTPS stops it outright, as
+    the certificate names only this machine.
     """
     origin = request.headers.get(hdrs.ORIGIN)
     if origin is None:
