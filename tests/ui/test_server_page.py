@@ -4,6 +4,7 @@ words, and the live count from a real server."""
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -16,7 +17,9 @@ from pushdesk.app import Runtime, open_store
 from pushdesk.config import TlsMode
 from pushdesk.ui.desktop import server_status
 from pushdesk.ui.pages.server import ServerPage, ServerStatus, UrlCard
-from tests.support.push_service import PushServiceDouble
+from pushdesk.validation import parse_subscription
+from tests.support.push_service import BrowserSubscription, PushServiceDouble
+from tests.support.visitors import proof_of
 from tests.ui.conftest import RunOnQtLoop, gui_config
 
 LAN_STATUS = ServerStatus(
@@ -149,6 +152,11 @@ def test_a_server_that_is_not_running_is_said_so(qtbot: QtBot) -> None:
     assert page.cards == []
 
 
+def identify(browser: BrowserSubscription) -> dict[str, Any]:
+    """What the page says on its live-events socket once subscribed."""
+    return {"type": "identify", "device": proof_of(browser)}
+
+
 async def until(condition: Callable[[], bool], seconds: float = 5) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
@@ -176,13 +184,36 @@ def test_the_live_count_follows_pages_connecting_and_leaving(
                 assert page.live_label.text() == "No page is connected live right now."
                 assert page.tls_label.text().startswith("Plain HTTP")
 
+                phone, tablet = push.new_subscription(), push.new_subscription()
+                for device in (phone, tablet):
+                    runtime.services.subscriptions.register(
+                        parse_subscription(device.to_json(), [push.origin])
+                    )
                 async with aiohttp.ClientSession() as session:
                     first = await session.ws_connect(events)
-                    await says("1 page is connected live right now.")
+                    await says(
+                        "1 page is connected live right now, from no subscribed device."
+                    )
                     second = await session.ws_connect(events)
-                    await says("2 pages are connected live right now.")
-                    await first.close()
-                    await second.close()
+                    await second.send_json(identify(phone))
+                    await says(
+                        "2 pages are connected live right now, "
+                        "from 1 subscribed device."
+                    )
+                    # Two pages of one device count as one device.
+                    third = await session.ws_connect(events)
+                    await third.send_json(identify(phone))
+                    await says(
+                        "3 pages are connected live right now, "
+                        "from 1 subscribed device."
+                    )
+                    await first.send_json(identify(tablet))
+                    await says(
+                        "3 pages are connected live right now, "
+                        "from 2 subscribed devices."
+                    )
+                    for socket in (first, second, third):
+                        await socket.close()
                 await says("No page is connected live right now.")
             finally:
                 await runtime.stop()

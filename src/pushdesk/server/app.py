@@ -159,6 +159,10 @@ class WebServer:
     def live_connections(self) -> int:
         return self.app[LIVE_EVENTS].connected
 
+    @property
+    def live_devices(self) -> int:
+        return self.app[LIVE_EVENTS].devices_connected
+
     def urls(self) -> list[str]:
         """The addresses to open on a phone, the LAN ones first."""
         scheme = "https" if self.ssl_context else "http"

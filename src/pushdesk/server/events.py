@@ -53,7 +53,13 @@ class LiveEvents:
 
     @property
     def connected(self) -> int:
+        """Open pages."""
         return len(self._devices)
+
+    @property
+    def devices_connected(self) -> int:
+        """Subscribed devices with at least one page open that proved it."""
+        return len({device for device in self._devices.values() if device is not None})
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not same_origin(request):

@@ -145,6 +145,7 @@ def server_status(runtime: Runtime) -> ServerStatus | None:
         tls=server.options.tls_mode,
         certificate=server.options.cert,
         live_connections=server.live_connections,
+        live_devices=server.live_devices,
     )
 
 

@@ -32,6 +32,7 @@ class ServerStatus:
     tls: TlsMode
     certificate: Path | None  # the operator's own certificate, if used
     live_connections: int  # pages with the live-events socket open
+    live_devices: int = 0  # subscribed devices among them (a device may have two)
 
 
 # None: the server is not running (it could not be restarted).
@@ -70,12 +71,14 @@ def tls_advice(status: ServerStatus) -> str:
     )
 
 
-def live_wording(count: int) -> str:
-    if count == 0:
+def live_wording(pages: int, devices: int) -> str:
+    if pages == 0:
         return "No page is connected live right now."
-    if count == 1:
-        return "1 page is connected live right now."
-    return f"{count} pages are connected live right now."
+    opened = "1 page is" if pages == 1 else f"{pages} pages are"
+    if devices == 0:
+        return f"{opened} connected live right now, from no subscribed device."
+    whose = "1 subscribed device" if devices == 1 else f"{devices} subscribed devices"
+    return f"{opened} connected live right now, from {whose}."
 
 
 def qr_pixmap(text: str, size: int = QR_SIZE_PX) -> QPixmap:
@@ -195,7 +198,9 @@ class ServerPage(QWidget):
 
         self.tls_label.setText(tls_wording(status))
         self.advice_label.setText(tls_advice(status))
-        self.live_label.setText(live_wording(status.live_connections))
+        self.live_label.setText(
+            live_wording(status.live_connections, status.live_devices)
+        )
         self._show_urls(status.urls, status.setup_urls)
 
     def _show_urls(self, urls: tuple[str, ...], setup_urls: tuple[str, ...]) -> None:
