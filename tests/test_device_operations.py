@@ -2,12 +2,14 @@
 device is described: browser, platform and status."""
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from pushdesk.devices import (
     UNKNOWN_BROWSER,
     DeviceQuery,
+    DeviceRow,
     DeviceStatus,
     Software,
     software_of,
@@ -132,6 +134,51 @@ class TestListing:
 
         assert services.subscriptions.count() == 2
         assert services.subscriptions.count(DeviceQuery(text="ben")) == 1
+
+    def test_the_whole_listing_is_read_a_page_at_a_time(
+        self, services: Services, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = [add(services, f"d{n}").id for n in range(5)]
+        asked: list[tuple[int, int]] = []
+        page = services.subscriptions.page
+
+        def counted(query: DeviceQuery, offset: int, limit: int) -> list[DeviceRow]:
+            asked.append((offset, limit))
+            return page(query, offset, limit)
+
+        monkeypatch.setattr(services.subscriptions, "page", counted)
+        rows = services.subscriptions.every(DeviceQuery(), page_size=2)
+
+        assert [row.subscription.id for row in rows] == ids
+        assert asked == [(0, 2), (2, 2), (4, 2)]
+
+    def test_a_device_removed_elsewhere_meanwhile_shifts_no_page(
+        self,
+        services: Services,
+        data_dir: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        ids = [add(services, f"d{n}").id for n in range(5)]
+        page = services.subscriptions.page
+
+        def another_process_removes_the_first(
+            query: DeviceQuery, offset: int, limit: int
+        ) -> list[DeviceRow]:
+            rows = page(query, offset, limit)
+            if offset == 0:
+                other = Store.open(data_dir / "pushdesk.db")
+                other.subscriptions.delete(ids[0])
+                other.close()
+            return rows
+
+        monkeypatch.setattr(
+            services.subscriptions, "page", another_process_removes_the_first
+        )
+        listed = services.subscriptions.every(DeviceQuery(), page_size=2)
+
+        # The listing as it was when it began: none missed, none twice.
+        assert [row.subscription.id for row in listed] == ids
+        assert [s.id for s in services.subscriptions.every(DeviceQuery())] == ids[1:]
 
 
 class TestRename:

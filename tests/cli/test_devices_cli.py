@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from pushdesk.cli import devices as devices_cli
 from pushdesk.domain import (
     CredentialsRefused,
     Delivered,
@@ -193,17 +192,6 @@ class TestListing:
         # Unnamed sorts first; then Anna, Ben, Old.
         assert by_name == [four[s] for s in ["warned", "active", "flagged", "expired"]]
         assert newest_first == sorted(four.values(), reverse=True)
-
-    def test_every_page_is_read_once(
-        self,
-        cli: Cli,
-        services: Services,
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        monkeypatch.setattr(devices_cli, "PAGE_SIZE", 2)
-        ids = [add(services, f"d{n}").id for n in range(5)]
-
-        assert listed_ids(cli) == ids
 
     def test_empty_listing_says_so(self, cli: Cli, store: Store) -> None:
         assert cli("devices") == (0, "(none)\n", "")

@@ -30,11 +30,7 @@ from pushdesk.devices import (
     DeviceStatus,
 )
 from pushdesk.errors import PushdeskError
-from pushdesk.services.subscriptions import SubscriptionService
 from pushdesk.store.db import to_db_time
-
-# The listing reads this many devices per query, as the window's pages do.
-PAGE_SIZE = 500
 
 UNNAMED = "(unnamed)"
 FAILURES_COLUMN = f"failures_{RECENT_FAILURES_DAYS}d"
@@ -278,19 +274,7 @@ def _listed(args: argparse.Namespace) -> list[DeviceRow]:
         sort=DeviceSort(args.sort),
         descending=args.reverse,
     )
-    return _every_page(devices, query)
-
-
-def _every_page(devices: SubscriptionService, query: DeviceQuery) -> list[DeviceRow]:
-    # FIXME:cli pages are separate queries: a device removed by another process
-    # between two pages shifts the next page by one, and one row is missed.
-    # A read transaction around the loop would fix it.
-    rows: list[DeviceRow] = []
-    while True:
-        page = devices.page(query, len(rows), PAGE_SIZE)
-        rows += page
-        if len(page) < PAGE_SIZE:
-            return rows
+    return devices.every(query)
 
 
 def device_fields(row: DeviceRow) -> dict[str, Any]:

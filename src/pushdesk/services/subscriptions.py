@@ -166,6 +166,17 @@ class SubscriptionService:
         )
         return self._described(found, now)
 
+    def every(self, query: DeviceQuery, page_size: int = 500) -> list[DeviceRow]:
+        """The whole listing, read a page at a time from one snapshot, so a
+        device removed meanwhile by another process shifts no page."""
+        rows: list[DeviceRow] = []
+        with self._store.snapshot():
+            while True:
+                page = self.page(query, len(rows), page_size)
+                rows += page
+                if len(page) < page_size:
+                    return rows
+
     def device_row(self, subscription_id: int) -> DeviceRow:
         """One device as a listing describes it."""
         return self._described([self.get(subscription_id)], self._clock())[0]

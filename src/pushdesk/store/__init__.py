@@ -8,7 +8,7 @@ import sqlite_utils
 
 from pushdesk.push.receipts import new_secret
 from pushdesk.store.alerts import AlertStore
-from pushdesk.store.db import data_version, open_database, write
+from pushdesk.store.db import data_version, open_database, read, write
 from pushdesk.store.deliveries import DeliveryStore
 from pushdesk.store.receipts import ReceiptStore
 from pushdesk.store.reminders import ReminderStore
@@ -56,6 +56,11 @@ class Store:
     def transaction(self) -> AbstractContextManager[None]:
         """Group several writes into one transaction (much faster for many)."""
         return write(self.db)
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Several reads that must agree (pages of one listing): they all see
+        the data as it was at the first."""
+        return read(self.db)
 
     def data_version(self) -> int:
         return data_version(self.db)

@@ -126,6 +126,23 @@ def write(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.commit()
 
 
+@contextmanager
+def read(db: sqlite_utils.Database) -> Iterator[None]:
+    """One read transaction: its queries all see the file as it was at the
+    first (in WAL mode, writers elsewhere go on meanwhile). Inside a write
+    transaction it adds nothing."""
+    if db.conn.in_transaction:
+        yield
+        return
+
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        # Nothing was written: ending it only lets go of the snapshot.
+        db.conn.rollback()
+
+
 @migrations()
 def m001_initial(db: sqlite_utils.Database) -> None:
     # Ids are never reused (AUTOINCREMENT), so an old delivery or send never
