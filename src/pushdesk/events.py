@@ -29,6 +29,8 @@ class ReminderSent:
     total: int
     visitor_device: int | None = None  # set by a visitor from this device
     devices: frozenset[int] = frozenset()  # the devices it was sent to
+    # Sends that failed for good; devices found gone are in ``total`` only.
+    failed: int = 0
 
 
 @dataclass(frozen=True)

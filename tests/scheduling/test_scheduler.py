@@ -161,6 +161,31 @@ async def test_sent_event_carries_counts_time_and_devices(
     ]
 
 
+async def test_sent_event_counts_failures_apart_from_devices_found_gone(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    store: Store,
+    hub: EventHub,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    _ok, gone, bad = subscribe(services, push_service, count=3)
+    devices = frozenset(device.id for device in store.subscriptions.all())
+    push_service.respond_with(gone, 410)
+    push_service.respond_with(bad, 400)
+    sent: list[ReminderSent] = []
+    hub.subscribe(lambda e: sent.append(e) if isinstance(e, ReminderSent) else None)
+    services.reminders.schedule("Title", "Body", None, clock.now)
+
+    await run_due(scheduler, engine)
+
+    [event] = sent
+    assert (event.delivered, event.failed, event.total) == (1, 1, 3)
+    # The gone device's row is removed, but it was sent to.
+    assert event.devices == devices
+
+
 async def test_a_damaged_row_is_set_aside_and_the_rest_are_sent(
     scheduler: Scheduler,
     engine: DeliveryEngine,

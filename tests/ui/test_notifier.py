@@ -154,7 +154,9 @@ class TestWhatIsSaid:
         daily = services.reminders.schedule(
             "Standup", "M", None, clock.now, repeat=parse_rule("daily", "UTC")
         )
-        services.hub.publish(ReminderSent(daily.id, clock.now, "Standup", "M", 1, 4))
+        services.hub.publish(
+            ReminderSent(daily.id, clock.now, "Standup", "M", 1, 4, failed=3)
+        )
 
         qtbot.waitUntil(lambda: bool(messages.shown))
         assert messages.shown == [
@@ -163,6 +165,29 @@ class TestWhatIsSaid:
                 "“Standup” reached 1 of 4 devices.",
             )
         ]
+
+    def test_a_repeating_reminder_whose_missing_devices_were_gone_is_fine(
+        self,
+        qtbot: QtBot,
+        notifier: Notifier,
+        messages: Messages,
+        services: Services,
+        store: Store,
+        clock: FakeClock,
+    ) -> None:
+        daily = services.reminders.schedule(
+            "Standup", "M", None, clock.now, repeat=parse_rule("daily", "UTC")
+        )
+        # Three delivered, one device found gone (removed), none failed.
+        services.hub.publish(
+            ReminderSent(daily.id, clock.now, "Standup", "M", 3, 4, failed=0)
+        )
+        finished(services, store, clock, "Broken", ReminderStatus.FAILED, 0, 1)
+
+        qtbot.waitUntil(lambda: bool(messages.shown))
+        [(_title, text)] = messages.shown
+        assert "Broken" in text
+        assert "Standup" not in text
 
 
 class TestBursts:

@@ -462,6 +462,7 @@ class DeliveryEngine:
                 total,
                 reminder.visitor_device,
                 self._store.sends.devices(reminder.id, occurrence_at),
+                failed,
             )
         )
 

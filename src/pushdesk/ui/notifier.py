@@ -105,16 +105,15 @@ class Notifier(QObject):
         try:
             reminder = self._services.reminders.get(event.id)
         except NotFound:
-            return event.delivered < event.total  # gone since; counts are all
+            return event.failed > 0  # deleted since
         if reminder.repeat is None:
             return reminder.status in (
                 ReminderStatus.FAILED,
                 ReminderStatus.PARTLY_SENT,
             )
-        # FIXME:ui a repeating reminder keeps no status per occurrence, and
-        # ReminderSent has no failure count: devices found gone count as
-        # missed here. A ``failed`` field on ReminderSent would settle it.
-        return event.delivered < event.total
+        # A repeating reminder is scheduled again at once, with no status per
+        # occurrence: the event's count tells.
+        return event.failed > 0
 
     def _say(self) -> None:
         if not self._pending:
