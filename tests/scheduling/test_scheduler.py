@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pushdesk.domain import ReminderStatus
-from pushdesk.events import EventHub, ReminderSent
+from pushdesk.events import Event, EventHub, ReminderSent
 from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.recurrence import parse_rule
 from pushdesk.scheduling.scheduler import Scheduler
@@ -131,24 +131,26 @@ async def test_two_schedulers_on_one_database_fire_a_reminder_once(
     assert len(push_service.received) == 2
 
 
+def sent_events(events: list[Event]) -> list[ReminderSent]:
+    return [event for event in events if isinstance(event, ReminderSent)]
+
+
 async def test_sent_event_carries_counts_time_and_devices(
     scheduler: Scheduler,
     engine: DeliveryEngine,
     services: Services,
     store: Store,
-    hub: EventHub,
+    events: list[Event],
     clock: FakeClock,
     push_service: PushServiceDouble,
 ) -> None:
     subscribe(services, push_service, count=2)
     devices = frozenset(device.id for device in store.subscriptions.all())
-    sent: list[ReminderSent] = []
-    hub.subscribe(lambda e: sent.append(e) if isinstance(e, ReminderSent) else None)
     reminder = services.reminders.schedule("Title", "Body", None, clock.now)
 
     await run_due(scheduler, engine)
 
-    assert sent == [
+    assert sent_events(events) == [
         ReminderSent(
             reminder.id,
             clock.now,
@@ -166,7 +168,7 @@ async def test_sent_event_counts_failures_apart_from_devices_found_gone(
     engine: DeliveryEngine,
     services: Services,
     store: Store,
-    hub: EventHub,
+    events: list[Event],
     clock: FakeClock,
     push_service: PushServiceDouble,
 ) -> None:
@@ -174,13 +176,11 @@ async def test_sent_event_counts_failures_apart_from_devices_found_gone(
     devices = frozenset(device.id for device in store.subscriptions.all())
     push_service.respond_with(gone, 410)
     push_service.respond_with(bad, 400)
-    sent: list[ReminderSent] = []
-    hub.subscribe(lambda e: sent.append(e) if isinstance(e, ReminderSent) else None)
     services.reminders.schedule("Title", "Body", None, clock.now)
 
     await run_due(scheduler, engine)
 
-    [event] = sent
+    [event] = sent_events(events)
     assert (event.delivered, event.failed, event.total) == (1, 1, 3)
     # The gone device's row is removed, but it was sent to.
     assert event.devices == devices

@@ -75,6 +75,20 @@ def finished(
     )
 
 
+def standup_sent(
+    services: Services, clock: FakeClock, delivered: int, total: int, failed: int
+) -> None:
+    """A daily reminder's occurrence went out with these counts."""
+    daily = services.reminders.schedule(
+        "Standup", "M", None, clock.now, repeat=parse_rule("daily", "UTC")
+    )
+    services.hub.publish(
+        ReminderSent(
+            daily.id, clock.now, "Standup", "M", delivered, total, failed=failed
+        )
+    )
+
+
 class TestWhatIsSaid:
     def test_a_reminder_that_reached_nobody(
         self,
@@ -151,12 +165,7 @@ class TestWhatIsSaid:
         clock: FakeClock,
     ) -> None:
         # A repeating reminder goes back to "scheduled": only the counts tell.
-        daily = services.reminders.schedule(
-            "Standup", "M", None, clock.now, repeat=parse_rule("daily", "UTC")
-        )
-        services.hub.publish(
-            ReminderSent(daily.id, clock.now, "Standup", "M", 1, 4, failed=3)
-        )
+        standup_sent(services, clock, delivered=1, total=4, failed=3)
 
         qtbot.waitUntil(lambda: bool(messages.shown))
         assert messages.shown == [
@@ -175,13 +184,8 @@ class TestWhatIsSaid:
         store: Store,
         clock: FakeClock,
     ) -> None:
-        daily = services.reminders.schedule(
-            "Standup", "M", None, clock.now, repeat=parse_rule("daily", "UTC")
-        )
         # Three delivered, one device found gone (removed), none failed.
-        services.hub.publish(
-            ReminderSent(daily.id, clock.now, "Standup", "M", 3, 4, failed=0)
-        )
+        standup_sent(services, clock, delivered=3, total=4, failed=0)
         finished(services, store, clock, "Broken", ReminderStatus.FAILED, 0, 1)
 
         qtbot.waitUntil(lambda: bool(messages.shown))
