@@ -45,6 +45,7 @@ from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.server.app import create_app
 from pushdesk.services import Services
 from pushdesk.store import Store
+from pushdesk.store.db import StoreConnection
 from pushdesk.ui import desktop
 from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
@@ -644,6 +645,73 @@ def test_the_store_refuses_to_open_it(refused: str, db_path: Path) -> None:
         Store.open(db_path)
 
     assert str(raised.value) == refused
+
+
+# -- damage met while reading a query's later rows ------------------------
+
+
+def garbage_at_the_end(path: Path, pages: int) -> None:
+    """The last ``pages`` pages of the file are garbage; the first ones, which
+    a scan reads first, are sound."""
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big")
+    data[-pages * size :] = random.Random(3).randbytes(pages * size)
+    path.write_bytes(bytes(data))
+
+
+READS: dict[str, Callable[[sqlite3.Cursor], object]] = {
+    "iteration": list,
+    "fetchone": lambda cursor: iter(cursor.fetchone, None),
+    "fetchmany": lambda cursor: [cursor.fetchmany(100) for _ in range(100)],
+    "fetchall": lambda cursor: cursor.fetchall(),
+}
+
+
+@pytest.mark.parametrize("read", list(READS))
+def test_damage_found_at_a_later_row_is_a_storage_error(
+    tmp_path: Path, read: str
+) -> None:
+    path = tmp_path / "rows.db"
+    with sqlite3.connect(path) as filling:
+        filling.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        filling.executemany("INSERT INTO t (body) VALUES (?)", [("x" * 200,)] * 2000)
+    filling.close()
+    garbage_at_the_end(path, pages=20)
+    connection = sqlite3.connect(path, factory=StoreConnection)
+    connection.path = path
+
+    cursor = connection.execute("SELECT id, body FROM t")
+    first = cursor.fetchone()
+    with pytest.raises(StorageError) as raised:
+        list(READS[read](cursor))
+    connection.close()
+
+    # The statement started well: the damage was met at a later row.
+    assert first == (1, "x" * 200)
+    assert raised.value.kind is StorageKind.DAMAGED
+
+
+def test_a_running_store_that_meets_damage_in_a_listing_says_so(
+    db_path: Path, clock: FakeClock
+) -> None:
+    filling = Store.open(db_path)
+    Services(filling, EventHub(), clock).subscriptions.import_text(
+        devices_document(1000), []
+    )
+    filling.close()
+    store = Store.open(db_path)
+    # A small page cache, so that the listing reads the file itself, as a
+    # pushdesk running for days does, rather than the pages its start-up
+    # check left in memory.
+    store.db.execute("PRAGMA cache_size = 1")
+    garbage_at_the_end(db_path, pages=20)
+
+    with pytest.raises(StorageError) as raised:
+        store.subscriptions.all()
+    store.close()
+
+    assert raised.value.kind is StorageKind.DAMAGED
+    assert "restore it from a backup" in str(raised.value)
 
 
 @pytest.mark.parametrize(

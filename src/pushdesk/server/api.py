@@ -1,7 +1,6 @@
 """JSON API handlers: validate, call a service, answer. No rules live here."""
 
 import json
-import sqlite3
 from typing import Any, NoReturn
 
 from aiohttp import HttpVersion11, hdrs, web
@@ -244,13 +243,6 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         # told where the operator keeps their files.
         WEB.warning("%s %s: %s", request.method, request.path, exc)
         return json_error(503, exc.public_message)
-    except sqlite3.OperationalError as exc:
-        # The same faults met while reading a query's later rows (see the
-        # FIXME on StoreConnection) still arrive as SQLite's own error.
-        WEB.warning(
-            "database fault during %s %s: %s", request.method, request.path, exc
-        )
-        return json_error(503, "pushdesk is busy; try again in a moment.")
     except ConnectionError:
         WEB.debug("client went away during %s %s", request.method, request.path)
         raise

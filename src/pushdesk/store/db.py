@@ -43,45 +43,101 @@ def storage_kind(exc: sqlite3.Error) -> StorageKind | None:
     return _STORAGE_KINDS.get(code & 0xFF)
 
 
+class StoreCursor(sqlite3.Cursor):
+    """A cursor on which the file's faults arrive as StorageError, at the
+    statement or at any of its rows.
+
+    SQLite reads a query's rows as they are fetched, so a damaged page or a
+    failing disk can show up long after the statement started.
+    """
+
+    connection: "StoreConnection"
+
+    # Plain try blocks rather than one context manager: __next__ runs once per
+    # row of every query, and a generator-based manager costs microseconds.
+    def execute(self, sql: str, parameters: Any = (), /) -> "StoreCursor":
+        try:
+            super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+        return self
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> "StoreCursor":
+        try:
+            super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+        return self
+
+    def executescript(self, sql_script: str, /) -> "StoreCursor":
+        try:
+            super().executescript(sql_script)
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        try:
+            return super().fetchmany(size)
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            self.connection.raise_if_storage(exc)
+            raise
+
+
 class StoreConnection(sqlite3.Connection):
     """A connection on which a busy, read-only, full or damaged file arrives as
-    StorageError, whichever statement met it: the one place they are named.
-
-    FIXME:store an error met while fetching the later rows of a query stays an
-    sqlite3 error; SQLite reports these faults at a statement's first step.
+    StorageError, whichever statement or row met it: the one place they are
+    named.
     """
 
     path: Path
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.Error as exc:
-            self._raise_if_storage(exc)
-            raise
+    def cursor(self, factory: Any = StoreCursor) -> Any:
+        return super().cursor(factory)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
-        try:
-            return super().executemany(sql, parameters)
-        except sqlite3.Error as exc:
-            self._raise_if_storage(exc)
-            raise
+    # sqlite3's own execute() makes a plain cursor whatever cursor() says, so
+    # these go through a StoreCursor themselves.
+    def execute(self, sql: str, parameters: Any = (), /) -> StoreCursor:
+        return StoreCursor(self).execute(sql, parameters)
 
-    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
-        try:
-            return super().executescript(sql_script)
-        except sqlite3.Error as exc:
-            self._raise_if_storage(exc)
-            raise
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> StoreCursor:
+        return StoreCursor(self).executemany(sql, parameters)
+
+    def executescript(self, sql_script: str, /) -> StoreCursor:
+        return StoreCursor(self).executescript(sql_script)
 
     def commit(self) -> None:
         try:
             super().commit()
         except sqlite3.Error as exc:
-            self._raise_if_storage(exc)
+            self.raise_if_storage(exc)
             raise
 
-    def _raise_if_storage(self, exc: sqlite3.Error) -> None:
+    def raise_if_storage(self, exc: sqlite3.Error) -> None:
         kind = storage_kind(exc)
         if kind is not None:
             raise StorageError(kind, self.path) from exc
@@ -426,11 +482,11 @@ def refuse_damaged(db: sqlite_utils.Database, path: Path) -> None:
     """
     try:
         problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
-    except sqlite3.DatabaseError as exc:
-        # Damage met while reading the answer's rows, past StoreConnection.
-        if storage_kind(exc) is not StorageKind.DAMAGED:
+    except StorageError as exc:
+        # Damage so bad that the check itself stops at it.
+        if exc.kind is not StorageKind.DAMAGED:
             raise
-        problems = [str(exc)]
+        problems = [str(exc.__cause__)]
     if problems != ["ok"]:
         # The caller reports the refusal in a sentence; this is for whoever
         # tries to repair the file.
