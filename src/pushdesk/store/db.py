@@ -1,13 +1,14 @@
 """The SQLite file: opening it, its pragmas and its versioned migrations."""
 
+import functools
 import logging
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -16,6 +17,9 @@ from pushdesk.errors import StartupError, StorageError, StorageKind
 from pushdesk.log import STORE
 
 migrations = Migrations("pushdesk")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # How long a write waits for another process's (the CLI's) before giving up.
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -43,6 +47,27 @@ def storage_kind(exc: sqlite3.Error) -> StorageKind | None:
     return _STORAGE_KINDS.get(code & 0xFF)
 
 
+def _faults_named(method: Callable[P, R]) -> Callable[P, R]:
+    """``method`` of a StoreCursor, raising the file's faults as StorageError."""
+
+    @functools.wraps(method)
+    def named(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            cursor = args[0]
+            assert isinstance(cursor, StoreCursor)
+            cursor.connection.raise_if_storage(exc)
+            raise
+
+    return named
+
+
+# Outside the class: there mypy would type it as Iterator.__next__, which
+# _faults_named cannot take.
+_next_row = _faults_named(sqlite3.Cursor.__next__)
+
+
 class StoreCursor(sqlite3.Cursor):
     """A cursor on which the file's faults arrive as StorageError, at the
     statement or at any of its rows.
@@ -53,59 +78,15 @@ class StoreCursor(sqlite3.Cursor):
 
     connection: "StoreConnection"
 
-    # Plain try blocks rather than one context manager: __next__ runs once per
-    # row of every query, and a generator-based manager costs microseconds.
-    def execute(self, sql: str, parameters: Any = (), /) -> "StoreCursor":
-        try:
-            super().execute(sql, parameters)
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
-        return self
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> "StoreCursor":
-        try:
-            super().executemany(sql, parameters)
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
-        return self
-
-    def executescript(self, sql_script: str, /) -> "StoreCursor":
-        try:
-            super().executescript(sql_script)
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
-        return self
+    execute = _faults_named(sqlite3.Cursor.execute)
+    executemany = _faults_named(sqlite3.Cursor.executemany)
+    executescript = _faults_named(sqlite3.Cursor.executescript)
+    fetchone = _faults_named(sqlite3.Cursor.fetchone)
+    fetchmany = _faults_named(sqlite3.Cursor.fetchmany)
+    fetchall = _faults_named(sqlite3.Cursor.fetchall)
 
     def __next__(self) -> Any:
-        try:
-            return super().__next__()
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
-
-    def fetchone(self) -> Any:
-        try:
-            return super().fetchone()
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
-
-    def fetchmany(self, size: int | None = 1) -> list[Any]:
-        try:
-            return super().fetchmany(size)
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
-
-    def fetchall(self) -> list[Any]:
-        try:
-            return super().fetchall()
-        except sqlite3.Error as exc:
-            self.connection.raise_if_storage(exc)
-            raise
+        return _next_row(self)
 
 
 class StoreConnection(sqlite3.Connection):
@@ -121,13 +102,13 @@ class StoreConnection(sqlite3.Connection):
 
     # sqlite3's own execute() makes a plain cursor whatever cursor() says, so
     # these go through a StoreCursor themselves.
-    def execute(self, sql: str, parameters: Any = (), /) -> StoreCursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         return StoreCursor(self).execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> StoreCursor:
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         return StoreCursor(self).executemany(sql, parameters)
 
-    def executescript(self, sql_script: str, /) -> StoreCursor:
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         return StoreCursor(self).executescript(sql_script)
 
     def commit(self) -> None:
