@@ -1,6 +1,8 @@
 """The delivery log service: checking filters and exporting CSV."""
 
+import codecs
 import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -227,6 +229,32 @@ def test_export_appears_only_when_complete(
         pass
     assert len(read_csv(target)) == 6
     assert list(out_dir.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("query", [DeliveryQuery(), DeliveryQuery(device_text="Anna")])
+def test_a_stream_gets_the_files_rows_without_a_byte_order_mark(
+    services: Services, seeded: None, out_dir: Path, query: DeliveryQuery
+) -> None:
+    in_a_file = out_dir / "log.csv"
+    in_the_file = services.deliveries.export_csv(query, in_a_file)
+    stream = io.StringIO(newline="")
+
+    in_the_stream = services.deliveries.write_csv(query, stream, chunk=2)
+
+    assert in_the_stream == in_the_file == services.deliveries.count(query)
+    expected = in_a_file.read_bytes().removeprefix(codecs.BOM_UTF8).decode()
+    assert stream.getvalue() == expected
+    assert stream.getvalue().startswith(",".join(CSV_HEADER) + "\r\n")
+
+
+def test_a_stream_export_checks_its_filters_first(services: Services) -> None:
+    stream = io.StringIO(newline="")
+
+    with pytest.raises(InvalidInput) as refused:
+        services.deliveries.write_csv(DeliveryQuery(reminder_id=0), stream)
+
+    assert refused.value.field == "reminder_id"
+    assert stream.getvalue() == ""
 
 
 def test_cancelled_export_leaves_the_old_file(

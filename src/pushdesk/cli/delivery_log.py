@@ -6,9 +6,7 @@ which a submodule of that name would replace.
 
 import argparse
 import codecs
-import shutil
 import sys
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,20 +156,11 @@ def run_log(args: argparse.Namespace) -> int:
 
 def _csv_to_stdout(services: Services, query: DeliveryQuery) -> int:
     """The CSV export, on standard output; returns how many rows it holds."""
-    # FIXME:cli the export service writes only files, so the CSV goes through
-    # an owner-only temporary file first; a service export to a stream would
-    # spare the copy.
-    with tempfile.TemporaryDirectory(prefix="pushdesk-log-") as folder:
-        path = Path(folder) / "log.csv"
-        written = services.deliveries.export_csv(query, path)
-        with path.open("rb") as file:
-            # The byte-order mark is for spreadsheets opening a file; a program
-            # reading a pipe would take it for part of the first column's name.
-            if file.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
-                file.seek(0)
-            # As bytes: the rows end in CRLF already, whatever the platform.
-            sys.stdout.flush()
-            shutil.copyfileobj(file, sys.stdout.buffer)
+    # Straight to the bytes under sys.stdout: its text layer would turn the
+    # rows' CRLF into CRCRLF on Windows.
+    sys.stdout.flush()
+    out = codecs.getwriter("utf-8")(sys.stdout.buffer)
+    written = services.deliveries.write_csv(query, out)
     sys.stdout.buffer.flush()
     return written
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from pushdesk.clock import Clock
 from pushdesk.errors import InvalidInput, PushdeskError
@@ -64,6 +64,13 @@ def device_filter(text: str) -> tuple[int | None, str | None]:
     if number.isdigit():
         return min(int(number), MAX_ID), None
     return None, text or None
+
+
+class TextSink(Protocol):
+    """Where a CSV export can go: a text file opened with ``newline=""``, or
+    a UTF-8 writer over a binary stream."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 class CsvExport:
@@ -167,6 +174,27 @@ class DeliveryLogService:
         total = deliveries.count(query, up_to_id=last)
         return CsvExport(deliveries.stream(query, chunk, last), total, path)
 
+    def write_csv(
+        self, query: DeliveryQuery, out: TextSink, chunk: int = EXPORT_CHUNK
+    ) -> int:
+        """Write the rows of ``query`` as logged now to ``out``, which must not
+        translate newlines (the rows end in CRLF); returns how many.
+
+        Unlike a file export it writes no byte-order mark: that is for
+        spreadsheets opening a file, and a program reading a pipe would take it
+        for part of the first column's name.
+        """
+        query = self.check(query)
+        deliveries = self._store.deliveries
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+
+        written = 0
+        for rows in deliveries.stream(query, chunk, deliveries.last_id()):
+            writer.writerows(_csv_row(row) for row in rows)
+            written += len(rows)
+        return written
+
     def export_csv(
         self, query: DeliveryQuery, path: Path, progress: Progress | None = None
     ) -> int:
@@ -230,5 +258,6 @@ __all__ = [
     "DeliveryQuery",
     "DeliveryRow",
     "Progress",
+    "TextSink",
     "device_filter",
 ]
