@@ -15,11 +15,10 @@ from pushdesk import settings as catalogue
 from pushdesk.app import Runtime, open_store
 from pushdesk.cli import build_parser, config_from
 from pushdesk.config import Config, ServerOverrides, TlsMode
-from pushdesk.domain import Urgency
+from pushdesk.domain import DEFAULT_CONCURRENCY, Urgency
 from pushdesk.errors import InvalidInput, StartupError
 from pushdesk.events import Event, EventHub, ReminderSent, SettingsChanged
-from pushdesk.scheduling import delivery, scheduler
-from pushdesk.services import Services, reminders
+from pushdesk.services import Services
 from pushdesk.settings import (
     OperatorSettings,
     ReminderDefaults,
@@ -188,13 +187,6 @@ def test_an_unreadable_duration_says_how_to_write_one() -> None:
         parse_duration("soon")
 
 
-def test_defaults_agree_with_the_parts_that_keep_their_own_copy() -> None:
-    assert catalogue.DEFAULT_MAX_LATENESS == scheduler.DEFAULT_MAX_LATENESS
-    assert catalogue.MIN_MAX_LATENESS == scheduler.MIN_MAX_LATENESS
-    assert catalogue.DEFAULT_CONCURRENCY == delivery.DEFAULT_CONCURRENCY
-    assert catalogue.MAX_TTL.total_seconds() == reminders.MAX_TTL_SECONDS
-
-
 # --- storage ---------------------------------------------------------------------
 
 EVERYTHING_CHANGED = OperatorSettings(
@@ -288,7 +280,7 @@ def test_a_damaged_saved_value_falls_back_to_its_default(
 
     current = services.settings.current()
 
-    assert current.concurrency == catalogue.DEFAULT_CONCURRENCY
+    assert current.concurrency == DEFAULT_CONCURRENCY
     assert current.tls is TlsMode.OWN_CA
     assert "concurrency cannot be read" in caplog.text
 

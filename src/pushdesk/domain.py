@@ -2,7 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -27,6 +27,31 @@ class Urgency(StrEnum):
 
 
 DEFAULT_TTL_SECONDS = 24 * 60 * 60
+
+# The limits below are read by the settings' checks and by the parts that
+# apply them (scheduler, delivery engine, reminders, health); they live here,
+# below all of those, so that each part reads the one value.
+
+# Push services keep a message for an offline device at most about four weeks.
+MAX_TTL_SECONDS = 28 * 24 * 60 * 60
+
+# A one-shot found this much past due at start (pushdesk was off) is missed,
+# not sent: "lunch is ready" three hours later helps nobody.
+DEFAULT_MAX_LATENESS = timedelta(hours=1)
+
+# The maximum lateness may not be set below this: a running pushdesk would
+# otherwise mark reminders missed in the ordinary second it takes to fire.
+MIN_MAX_LATENESS = timedelta(minutes=1)
+
+# Pushes in flight at once.
+DEFAULT_CONCURRENCY = 64
+MAX_CONCURRENCY = 256
+
+# Each delivery engine says it is alive this often; one silent for
+# ENGINE_SILENCE is taken to have died (kill -9, power cut): its claimed sends
+# are put back, and `pushdesk status` says no pushdesk is running.
+HEARTBEAT = timedelta(seconds=2)
+ENGINE_SILENCE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,17 @@ from pushdesk.config import (
     ServerOverrides,
     TlsMode,
 )
-from pushdesk.domain import DEFAULT_TTL_SECONDS, Urgency
+from pushdesk.domain import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_LATENESS,
+    DEFAULT_TTL_SECONDS,
+    MAX_CONCURRENCY,
+    MAX_TTL_SECONDS,
+    MIN_MAX_LATENESS,
+    Urgency,
+)
 from pushdesk.errors import InvalidInput, StartupError
 from pushdesk.validation import LABEL_LENGTH_CAP, check_vapid_subject
-
-# FIXME:settings the scheduler, the delivery engine and the reminder service
-# keep their own copies of these (importing them here would be circular);
-# tests/test_settings.py checks that the copies agree.
-DEFAULT_MAX_LATENESS = timedelta(hours=1)
-MIN_MAX_LATENESS = timedelta(minutes=1)
-DEFAULT_CONCURRENCY = 64
-MAX_CONCURRENCY = 256
-MAX_TTL = timedelta(days=28)
 
 # A device not seen for this long is warned by a push, and removed this long
 # after the warning if it stays quiet (scheduling/hygiene.py).
@@ -185,7 +184,7 @@ def check_main_port(port: int | None) -> int | None:
 def check_ttl(ttl: timedelta) -> timedelta:
     if ttl < timedelta(0):
         raise InvalidInput("The time to live cannot be negative.")
-    if ttl > MAX_TTL:
+    if ttl > timedelta(seconds=MAX_TTL_SECONDS):
         raise InvalidInput(
             "Push services keep a message for at most 28 days; choose 28d or less."
         )

@@ -16,6 +16,7 @@ import pytest
 
 from pushdesk.config import DATA_DIR_ENV, DATABASE_NAME
 from pushdesk.domain import (
+    ENGINE_SILENCE,
     CredentialsRefused,
     Delivered,
     Failed,
@@ -23,8 +24,6 @@ from pushdesk.domain import (
     ReminderDraft,
     RetryLater,
 )
-from pushdesk.scheduling.delivery import SILENCE
-from pushdesk.services.health import SILENT_AFTER
 from pushdesk.services.sending import SENDING_PAUSED
 from pushdesk.store import Store
 from tests.support.attempts import AttemptLog
@@ -37,10 +36,6 @@ from tests.support.cli import (
     utc,
 )
 from tests.support.clock import FakeClock
-
-
-def test_status_says_running_within_the_engines_silence() -> None:
-    assert SILENT_AFTER == SILENCE
 
 
 def test_fresh_heartbeat_is_healthy(
@@ -82,7 +77,7 @@ def test_stale_heartbeat_exits_1_saying_since_when(
 def test_heartbeat_just_past_the_silence_is_not_running(
     cli: Cli, store: Store, clock: FakeClock
 ) -> None:
-    store.sends.heartbeat("engine-1", clock() - SILENCE - timedelta(seconds=2))
+    store.sends.heartbeat("engine-1", clock() - ENGINE_SILENCE - timedelta(seconds=2))
 
     code, _, err = cli("status")
 

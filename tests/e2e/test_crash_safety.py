@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pushdesk.scheduling.delivery import DEFAULT_CONCURRENCY, LOOKAHEAD, SETTLE_BATCH
+from pushdesk.domain import DEFAULT_CONCURRENCY
+from pushdesk.scheduling.delivery import LOOKAHEAD, SETTLE_BATCH
 from pushdesk.store import Store
 from tests.support.push_service import PushServiceDouble
 

@@ -27,6 +27,7 @@ from pushdesk.cli import main
 from pushdesk.clock import system_clock
 from pushdesk.config import Config, ServerOptions
 from pushdesk.domain import (
+    ENGINE_SILENCE,
     Outcome,
     ReminderDraft,
     ReminderStatus,
@@ -38,7 +39,7 @@ from pushdesk.events import Alert, Event, EventHub
 from pushdesk.push.guard import EndpointGuard
 from pushdesk.push.sender import PushSender
 from pushdesk.push.vapid import load_or_create
-from pushdesk.scheduling.delivery import POLL_SECONDS, SILENCE, DeliveryEngine
+from pushdesk.scheduling.delivery import POLL_SECONDS, DeliveryEngine
 from pushdesk.scheduling.outage import ALERT_AFTER, StorageOutage, alert_key
 from pushdesk.scheduling.scheduler import POLL_SECONDS as SCHEDULER_POLL_SECONDS
 from pushdesk.scheduling.scheduler import Scheduler
@@ -536,7 +537,7 @@ async def test_outcomes_that_cannot_be_written_by_stop_are_sent_again_not_lost(
 
     assert "unable to record 2 push outcomes before stopping" in caplog.text
     faults.clear()
-    clock.advance(seconds=SILENCE.total_seconds() + 1)
+    clock.advance(seconds=ENGINE_SILENCE.total_seconds() + 1)
     await DeliveryEngine(store, sender, hub, clock).run_once()
 
     assert len(push_service.received) == 4

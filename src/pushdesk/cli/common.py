@@ -22,9 +22,9 @@ from pushdesk.config import (
     ServerOverrides,
     resolve_data_dir,
 )
+from pushdesk.domain import MIN_MAX_LATENESS
 from pushdesk.errors import PushdeskError
 from pushdesk.events import EventHub
-from pushdesk.scheduling.scheduler import MIN_MAX_LATENESS
 from pushdesk.services import Services
 
 # The window's own way of writing a time, so that both show one alike; the

@@ -13,11 +13,14 @@ retries wait in the database, and sends already on the wire finish.
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from pushdesk.clock import Clock
 from pushdesk.domain import (
+    DEFAULT_CONCURRENCY,
+    ENGINE_SILENCE,
+    HEARTBEAT,
     CredentialsRefused,
     Delivered,
     Failed,
@@ -48,13 +51,6 @@ from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.services.sending import SendingControl
 from pushdesk.store import Store
 from pushdesk.store.sends import SendJob, Settlement
-
-DEFAULT_CONCURRENCY = 64
-
-# Each engine says it is alive this often; one silent for SILENCE is taken to
-# have died (kill -9, power cut) and its claimed sends are put back.
-HEARTBEAT = timedelta(seconds=2)
-SILENCE = timedelta(seconds=10)
 
 # How stale the engine's view of cancelled reminders may be.
 CANCEL_CHECK_SECONDS = 0.2
@@ -192,7 +188,7 @@ class DeliveryEngine:
             self.wake()
 
     def release_abandoned(self) -> int:
-        released = self._store.sends.release_abandoned(self._clock() - SILENCE)
+        released = self._store.sends.release_abandoned(self._clock() - ENGINE_SILENCE)
         if released:
             SCHEDULER.warning(
                 "%d sends were left in flight by a pushdesk that stopped; "

@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from pushdesk import settings as catalogue
 from pushdesk.clock import Clock
 from pushdesk.devices import Staleness
-from pushdesk.domain import Reminder, ReminderDraft, Subscription, Target, Urgency
+from pushdesk.domain import (
+    MAX_TTL_SECONDS,
+    Reminder,
+    ReminderDraft,
+    Subscription,
+    Target,
+    Urgency,
+)
 from pushdesk.events import (
     Event,
     EventHub,
@@ -47,8 +54,6 @@ WARNING_MESSAGE = (
     "otherwise it will be removed on {date}."
 )
 
-# Push services keep an undelivered message at most this long.
-MAX_WARNING_TTL = timedelta(days=28)
 
 _SETTINGS = ("stale_after_days", "remove_after_warning_days")
 
@@ -74,7 +79,7 @@ def warning_draft(ids: list[int], now: datetime, staleness: Staleness) -> Remind
     keeps the device.
     """
     removal_at = staleness.removal_at(now)
-    ttl = min(staleness.grace, MAX_WARNING_TTL)
+    ttl = min(staleness.grace, timedelta(seconds=MAX_TTL_SECONDS))
     return ReminderDraft(
         WARNING_TITLE,
         WARNING_MESSAGE.format(date=removal_date(removal_at)),

@@ -13,7 +13,7 @@ if pushdesk had been off.
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
-from pushdesk.domain import Reminder
+from pushdesk.domain import DEFAULT_MAX_LATENESS, Reminder
 from pushdesk.errors import StorageError
 from pushdesk.events import Event, EventHub, ReminderChanged, SendingPaused
 from pushdesk.log import SCHEDULER
@@ -32,20 +32,12 @@ from pushdesk.store import Store
 # waits before the scheduler looks again.
 POLL_SECONDS = 1.0
 
-# A one-shot found this much past due at start (pushdesk was off) is missed,
-# not sent: "lunch is ready" three hours later helps nobody.
-DEFAULT_MAX_LATENESS = timedelta(hours=1)
-
 # Enough to tell "missed a few" from "missed many" in the log, cheaply.
 MAX_CATCH_UP = 1000
 
 # Later than this counts as late (worth a log line and a mark in the table);
 # a running pushdesk fires well within it.
 LATE_AFTER = timedelta(seconds=5)
-
-# The maximum lateness may not be set below this: a running pushdesk would
-# otherwise mark reminders missed in the ordinary second it takes to fire.
-MIN_MAX_LATENESS = timedelta(minutes=1)
 
 
 class Scheduler:

@@ -4,15 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pushdesk.clock import Clock
-from pushdesk.domain import ReminderQuery, ReminderStatus
+from pushdesk.domain import ENGINE_SILENCE, ReminderQuery, ReminderStatus
 from pushdesk.services.sending import SENDING_PAUSED
 from pushdesk.store import Store
-
-# FIXME:health the delivery engine's SILENCE (scheduling/delivery.py), after
-# which it takes another engine to have died; importing it here would be
-# circular (the engine imports the services). tests/cli/test_status_cli.py
-# checks that the two agree.
-SILENT_AFTER = timedelta(seconds=10)
 
 # How far back failures count.
 FAILURE_WINDOW = timedelta(hours=24)
@@ -35,7 +29,7 @@ class Health:
         """A pushdesk (the app or ``serve``) works on this data right now."""
         if self.last_heartbeat is None:
             return False
-        return self.checked_at - self.last_heartbeat <= SILENT_AFTER
+        return self.checked_at - self.last_heartbeat <= ENGINE_SILENCE
 
     @property
     def healthy(self) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pushdesk.clock import Clock
 from pushdesk.domain import (
     DEFAULT_TTL_SECONDS,
+    MAX_TTL_SECONDS,
     Reminder,
     ReminderDraft,
     ReminderQuery,
@@ -26,9 +27,6 @@ MAX_TITLE_LENGTH = 200
 VISITOR_TITLE = "Reminder"
 EVERYONE = Target()
 MAX_LEAD = timedelta(days=36525)
-
-# Push services keep a message for an offline device at most about four weeks.
-MAX_TTL_SECONDS = 28 * 24 * 60 * 60
 
 
 def _icon(url: str | None) -> str | None:

@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from pushdesk.clock import Clock
-from pushdesk.domain import DEFAULT_TTL_SECONDS, Reminder, Target, Urgency
+from pushdesk.domain import (
+    DEFAULT_TTL_SECONDS,
+    MAX_TTL_SECONDS,
+    Reminder,
+    Target,
+    Urgency,
+)
 from pushdesk.errors import InvalidInput, PushdeskError
 from pushdesk.push.payload import MAX_PAYLOAD_BYTES, payload_size
 from pushdesk.scheduling.recurrence import Recurrence, parse_rule
@@ -52,7 +58,6 @@ REPEAT_EXAMPLES = (
 )
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TTL_UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86400))
-MAX_TTL = 28 * 86400  # push services keep a message four weeks at most
 
 
 class Mode(Enum):
@@ -274,7 +279,7 @@ class ReminderDialog(QDialog):
         self.target_problem = _problem_label()
 
     def _make_advanced_fields(self, choices: Choices) -> None:
-        self.ttl_spin = QSpinBox(minimum=0, maximum=MAX_TTL)
+        self.ttl_spin = QSpinBox(minimum=0, maximum=MAX_TTL_SECONDS)
         self.ttl_spin.setSpecialValueText("0 (only devices online now)")
         self.ttl_unit = QComboBox()
         for name, _seconds in TTL_UNITS:
@@ -486,7 +491,7 @@ class ReminderDialog(QDialog):
         )
         note("due_at", self._check_when)
         note("target", self._check_target)
-        if self.ttl() > MAX_TTL:
+        if self.ttl() > MAX_TTL_SECONDS:
             problems["ttl"] = "Push services keep a message 28 days at most."
         return problems
 

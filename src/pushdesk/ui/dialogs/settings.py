@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from pushdesk import settings as catalogue
 from pushdesk.config import TlsMode
-from pushdesk.domain import Urgency
+from pushdesk.domain import MAX_CONCURRENCY, Urgency
 from pushdesk.errors import InvalidInput, PushdeskError
 from pushdesk.services.settings import SettingsService
 from pushdesk.settings import OperatorSettings, format_duration, parse_duration
@@ -222,7 +222,7 @@ class SettingsDialog(QDialog):
     def _sending_page(self) -> QWidget:
         self.subject_edit = QLineEdit(placeholderText="mailto:you@example.org")
         self.lateness_edit = QLineEdit(placeholderText="1h")
-        self.concurrency_spin = QSpinBox(minimum=1, maximum=catalogue.MAX_CONCURRENCY)
+        self.concurrency_spin = QSpinBox(minimum=1, maximum=MAX_CONCURRENCY)
 
         form = QFormLayout()
         form.addRow("Your &contact", self._field("vapid_subject", self.subject_edit))
