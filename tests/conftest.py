@@ -1,14 +1,23 @@
 """Fixtures named after what they give: a data folder, a store, a clock."""
 
 import os
-from collections.abc import AsyncIterator, Iterator
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
+from pushdesk.clock import system_clock
 from pushdesk.config import Config, ServerOptions
 from pushdesk.events import Event, EventHub
+from pushdesk.push.guard import EndpointGuard, GuardedResolver
+from pushdesk.push.sender import PushSender
+from pushdesk.push.vapid import load_or_create
+from pushdesk.scheduling.delivery import DeliveryEngine
+from pushdesk.scheduling.retry import RetryPolicy
+from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support import redeliveries
@@ -82,3 +91,55 @@ def config(data_dir: Path, push_service: PushServiceDouble) -> Config:
         ),
         vapid_subject=SUBJECT,
     )
+
+
+# --- sending, as the app sends: scheduler, delivery engine, guarded sender ---
+
+
+@pytest.fixture
+def guard(push_service: PushServiceDouble) -> EndpointGuard:
+    """As in the app every endpoint is checked; loopback is allowed only for
+    the push-service double."""
+    return EndpointGuard([push_service.origin])
+
+
+@pytest_asyncio.fixture
+async def engine(
+    store: Store, hub: EventHub, clock: FakeClock, tmp_path: Path, guard: EndpointGuard
+) -> AsyncIterator[DeliveryEngine]:
+    keys = load_or_create(tmp_path / "vapid_private.pem")
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        # The token's expiry is checked against the push service's real clock,
+        # so the sender keeps real time while the scheduler's clock is moved.
+        sender = PushSender(
+            keys,
+            "mailto:ops@example.org",
+            session,
+            system_clock,
+            guard=guard,
+            timeout=2,
+        )
+        retry = RetryPolicy(rng=random.Random(7))
+        yield DeliveryEngine(store, sender, hub, clock, retry=retry)
+
+
+@pytest.fixture
+def scheduler(
+    store: Store, engine: DeliveryEngine, hub: EventHub, clock: FakeClock
+) -> Scheduler:
+    return Scheduler(store, engine, hub, clock)
+
+
+@pytest.fixture
+def send_due(
+    scheduler: Scheduler, engine: DeliveryEngine
+) -> Callable[[], Awaitable[None]]:
+    """One round as the app runs it: fire what is due, send it, settle it."""
+
+    async def run() -> None:
+        scheduler.fire_due()
+        await engine.drain()
+        engine.finish_settled()
+
+    return run

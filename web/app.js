@@ -7,6 +7,8 @@
 //   data-events           connecting | open | closed   (live events WebSocket)
 //   data-live-device      the device id the live events socket knows this page as
 //                         ('' for none; absent until the server answered)
+//   data-live-wait        seconds until the page says again who it is, after
+//                         the server asked it to wait
 //   data-last-push-id     id of the last push payload the service worker forwarded
 //   data-remind           hidden | loading | ready | off | error   ("Remind me" section)
 //   data-remind-count     how many waiting reminders the section lists
@@ -437,6 +439,10 @@ function addEvent(message) {
 
 let liveSocket = null; // the live-events socket while it is open
 let identifyTicket = 0; // only the latest identity is sent
+let identifyAgain = null; // the timer of a refused identify's second try
+
+// The longest a page waits to say again who it is, whatever the server asks.
+const MAX_IDENTIFY_WAIT_SECONDS = 300;
 
 /**
  * Tell the live-events socket which device this page is (proven like every
@@ -444,6 +450,9 @@ let identifyTicket = 0; // only the latest identity is sent
  * sent to its own device.
  */
 async function identifyLive() {
+  window.clearTimeout(identifyAgain);
+  identifyAgain = null;
+  delete body.dataset.liveWait;
   identifyTicket += 1;
   const ticket = identifyTicket;
   const socket = liveSocket;
@@ -468,6 +477,13 @@ async function identifyLive() {
 function onLiveMessage(message) {
   if (message.type === 'identified') {
     body.dataset.liveDevice = message.device === null ? '' : String(message.device);
+  } else if (message.type === 'refused' && typeof message.retry_after === 'number') {
+    // Asked too often from this address, or the server was busy: nothing
+    // changed there, and the page says it again once the wait is over.
+    const seconds = Math.min(Math.max(message.retry_after, 1), MAX_IDENTIFY_WAIT_SECONDS);
+    body.dataset.liveWait = String(seconds);
+    window.clearTimeout(identifyAgain);
+    identifyAgain = window.setTimeout(identifyLive, seconds * 1000);
   } else if (message.type === 'refused') {
     // Not known as this device (removed by the operator, say): nothing
     // arrives until the page subscribes again, which says it anew.

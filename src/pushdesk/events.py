@@ -28,7 +28,8 @@ class ReminderSent:
     delivered: int
     total: int
     visitor_device: int | None = None  # set by a visitor from this device
-    devices: frozenset[int] = frozenset()  # the devices it was sent to
+    # The devices it was sent to that are still subscribed.
+    devices: frozenset[int] = frozenset()
     # Sends that failed for good; devices found gone are in ``total`` only.
     failed: int = 0
 
@@ -44,6 +45,15 @@ class Alert:
 @dataclass(frozen=True)
 class SubscriptionsChanged:
     """A device subscribed, refreshed, unsubscribed or was found gone."""
+
+
+@dataclass(frozen=True)
+class DeviceReplaced:
+    """A browser renewed its subscription: device ``new`` took over from
+    ``old`` (proven with the old one's secret), whose row is gone."""
+
+    old: int
+    new: int
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ Event = (
     ReminderChanged
     | ReminderSent
     | SubscriptionsChanged
+    | DeviceReplaced
     | Alert
     | SendingPaused
     | SettingsChanged

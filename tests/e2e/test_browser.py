@@ -32,6 +32,7 @@ from pushdesk.config import Config
 from pushdesk.services.subscriptions import TEST_MESSAGE, TEST_TITLE
 from tests.support import redeliveries
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
+from tests.support.settings import change_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -160,6 +161,16 @@ async def state(page: Page, expected: str) -> None:
 async def live_as(page: Page, device: int) -> None:
     """Wait until the live-events socket knows the page as this device."""
     await page.wait_for_selector(f"body[data-live-device='{device}']", timeout=15_000)
+
+
+async def drop_live_sockets(runtime: Runtime) -> None:
+    """Close every page's live-events socket from the server's side."""
+    from pushdesk.server.app import LIVE_EVENTS
+
+    assert runtime.server is not None
+    live = runtime.server.app[LIVE_EVENTS]
+    for socket in list(live._devices):
+        await socket.close()
 
 
 async def service_worker_registration(cdp: CDPSession, scope: str) -> str:
@@ -490,18 +501,14 @@ async def test_the_page_reconnects_its_live_events_after_a_drop(
     push_service: PushServiceDouble,
 ) -> None:
     from pushdesk.events import ReminderSent
-    from pushdesk.server.app import LIVE_EVENTS
 
     await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
     page = await open_page(browser_context, runtime, push_service.new_subscription())
     await state(page, "subscribed")
     [device] = runtime.store.subscriptions.all()
     await live_as(page, device.id)
-    assert runtime.server is not None
-    live = runtime.server.app[LIVE_EVENTS]
 
-    for socket in list(live._devices):
-        await socket.close()
+    await drop_live_sockets(runtime)
     await page.wait_for_selector("body[data-events='closed']", timeout=10_000)
     # Open again, and known as the same device again.
     await live_as(page, device.id)
@@ -520,6 +527,38 @@ async def test_the_page_reconnects_its_live_events_after_a_drop(
     item = page.locator("#events [data-id='77']")
     await item.wait_for(timeout=10_000)
     assert "Still here" in await item.inner_text()
+
+
+async def test_a_page_told_to_wait_says_again_who_it_is_once_the_wait_is_over(
+    runtime: Runtime,
+    browser_context: BrowserContext,
+    push_service: PushServiceDouble,
+) -> None:
+    # The page's timers run on a clock the test moves; the server's
+    # allowance is the operator's setting, raised once the page was refused.
+    await browser_context.clock.install()
+    await browser_context.grant_permissions(["notifications"], origin=page_url(runtime))
+    page = await open_page(browser_context, runtime, push_service.new_subscription())
+    await state(page, "subscribed")
+    [device] = runtime.store.subscriptions.all()
+    await live_as(page, device.id)
+
+    # One identify a minute from this address: the page's new socket, after
+    # a drop, is told to wait.
+    change_settings(runtime.services, subscribes_per_minute=1)
+    await drop_live_sockets(runtime)
+    await page.wait_for_selector("body[data-live-wait]", timeout=15_000)
+    wait = int(await page.get_attribute("body", "data-live-wait") or 0)
+    change_settings(runtime.services, subscribes_per_minute=30)
+    await page.clock.fast_forward(wait * 1000)
+
+    await live_as(page, device.id)
+    reminder = runtime.services.reminders.schedule(
+        "Later", "Heard after all", None, runtime.clock()
+    )
+    await page.locator(f"#events [data-id='{reminder.id}']").wait_for(timeout=10_000)
+    assert 0 < wait <= 60
+    assert await page.get_attribute("body", "data-live-wait") is None
 
 
 async def test_a_page_shows_only_the_reminders_sent_to_its_own_device(

@@ -7,7 +7,6 @@ for names that cannot be looked up offline.
 import asyncio
 import ipaddress
 import logging
-import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ from pushdesk.domain import (
     Subscription,
     SubscriptionInput,
 )
-from pushdesk.events import Event, EventHub, ReminderSent
+from pushdesk.events import Event, ReminderSent
 from pushdesk.push.guard import (
     EndpointGuard,
     GuardedResolver,
@@ -41,7 +40,6 @@ from pushdesk.push.guard import (
 from pushdesk.push.sender import PushSender
 from pushdesk.push.vapid import VapidKeys, load_or_create
 from pushdesk.scheduling.delivery import DeliveryEngine
-from pushdesk.scheduling.retry import RetryPolicy
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
@@ -586,31 +584,6 @@ async def test_redirect_to_an_internal_host_is_not_followed(
 
 
 # --- through the delivery engine: recorded, and never tried again ---------------
-
-
-@pytest_asyncio.fixture
-async def engine(
-    store: Store,
-    hub: EventHub,
-    clock: FakeClock,
-    keys: VapidKeys,
-    push_service: PushServiceDouble,
-) -> AsyncIterator[DeliveryEngine]:
-    guard = EndpointGuard([push_service.origin])
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard))
-    async with aiohttp.ClientSession(connector=connector) as session:
-        sender = PushSender(
-            keys, SUBJECT, session, system_clock, timeout=2, guard=guard
-        )
-        retry = RetryPolicy(rng=random.Random(7))
-        yield DeliveryEngine(store, sender, hub, clock, retry=retry)
-
-
-@pytest.fixture
-def scheduler(
-    store: Store, engine: DeliveryEngine, hub: EventHub, clock: FakeClock
-) -> Scheduler:
-    return Scheduler(store, engine, hub, clock)
 
 
 async def test_refused_device_is_logged_as_failed_and_never_retried(

@@ -6,17 +6,29 @@ and hears nothing sent to other devices, nor anything before it has proved
 itself.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from pushdesk.domain import Target
 from pushdesk.events import EventHub, ReminderSent
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
 from tests.support.live_pages import identify, live_page, next_message, say
+from tests.support.push_service import BrowserSubscription, PushServiceDouble
 from tests.support.settings import change_settings
-from tests.support.visitors import Client, Proof, device_id, wrong
+from tests.support.visitors import (
+    Client,
+    Proof,
+    device_id,
+    proof_of,
+    subscribed,
+    wrong,
+)
+
+SendDue = Callable[[], Awaitable[None]]
 
 
 def sent(reminder: int, devices: set[int], **extra: Any) -> ReminderSent:
@@ -193,8 +205,96 @@ async def test_identifying_is_limited_per_address_like_subscribing(
         "type": "refused",
         "error": "This address said who it is too often; try again in 60 seconds.",
         "field": None,
+        "retry_after": 60,
     }
     assert later["type"] == "identified"
+
+
+async def test_asking_too_often_keeps_the_device_already_proven(
+    client: Client, hub: EventHub, services: Services, store: Store, anna: Proof
+) -> None:
+    # Another page at the same address (a household's NAT) uses up the
+    # allowance; Anna's page, saying again who it is, must not go deaf.
+    change_settings(services, subscribes_per_minute=2)
+    anna_id = device_id(store, anna)
+    async with live_page(client) as annas, live_page(client) as other:
+        await identify(annas, anna)
+        await identify(other, None)
+        refused = await identify(annas, anna)
+        hub.publish(sent(1, {anna_id}))
+        event = await next_message(annas)
+
+    assert (refused["type"], refused["retry_after"]) == ("refused", 60)
+    assert event["id"] == 1
+
+
+async def test_a_page_whose_device_was_removed_before_its_push_hears_nothing(
+    client: Client,
+    hub: EventHub,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    send_due: SendDue,
+    push_service: PushServiceDouble,
+    anna_browser: BrowserSubscription,
+    anna: Proof,
+    bob: Proof,
+) -> None:
+    # Both first tries fail; the operator removes Anna's device before her
+    # retry, so her push never goes out, and Bob's retry ends the occurrence.
+    anna_id = device_id(store, anna)
+    push_service.respond_with(anna_browser, 503)
+    push_service.respond_with(bob["endpoint"], 503, times=1)
+
+    async with live_page(client) as annas, live_page(client) as bobs:
+        await identify(annas, anna)
+        await identify(bobs, bob)
+        services.reminders.schedule("Payroll", "Salaries are late", None, clock.now)
+        await send_due()
+        services.subscriptions.remove_by_operator(anna_id)
+        clock.advance(minutes=5)
+        await send_due()
+
+        bobs_event = await next_message(bobs)
+        # The first event Anna's page hears is this one, not the payroll.
+        hub.publish(sent(99, {anna_id}))
+        annas_event = await next_message(annas)
+
+    assert bobs_event["title"] == "Payroll"
+    assert annas_event["id"] == 99
+    assert [push.endpoint for push in push_service.received] == [bob["endpoint"]]
+
+
+async def test_a_page_goes_on_hearing_its_device_after_the_browser_renews_it(
+    client: Client,
+    services: Services,
+    store: Store,
+    clock: FakeClock,
+    send_due: SendDue,
+    push_service: PushServiceDouble,
+    anna: Proof,
+) -> None:
+    # The worker renews the subscription (pushsubscriptionchange) while the
+    # page is open; nothing tells the page, so the server follows it.
+    old_id = device_id(store, anna)
+    renewed = push_service.new_subscription()
+
+    async with live_page(client) as page:
+        await identify(page, anna)
+        await subscribed(client, renewed, expect=(201,), replaces=anna)
+        new_id = device_id(store, proof_of(renewed))
+        reminder = services.reminders.schedule(
+            "Kitchen",
+            "Pizza is ready",
+            None,
+            clock.now,
+            target=Target(subscription_ids=(new_id,)),
+        )
+        await send_due()
+        event = await next_message(page)
+
+    assert new_id != old_id
+    assert event["id"] == reminder.id
 
 
 async def test_a_visitors_reminder_tells_its_devices_pages_to_reload_without_text(

@@ -7,25 +7,13 @@ below 500.
 
 import asyncio
 import json
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-import pytest_asyncio
 
-from pushdesk.clock import system_clock
 from pushdesk.domain import ReminderStatus
-from pushdesk.events import EventHub
-from pushdesk.push.guard import EndpointGuard, GuardedResolver
-from pushdesk.push.sender import PushSender
-from pushdesk.push.vapid import load_or_create
-from pushdesk.scheduling.delivery import DeliveryEngine
-from pushdesk.scheduling.retry import RetryPolicy
-from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
 from tests.support.clock import FakeClock
@@ -42,35 +30,6 @@ from tests.support.visitors import (
 )
 
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest_asyncio.fixture
-async def send_due(
-    store: Store,
-    hub: EventHub,
-    clock: FakeClock,
-    tmp_path: Path,
-    push_service: PushServiceDouble,
-) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """One round as the app runs it: fire what is due, send it, settle it."""
-    guard = EndpointGuard([push_service.origin])
-    keys = load_or_create(tmp_path / "vapid_private.pem")
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard))
-    async with aiohttp.ClientSession(connector=connector) as session:
-        sender = PushSender(
-            keys, "mailto:ops@example.org", session, system_clock, guard=guard
-        )
-        engine = DeliveryEngine(
-            store, sender, hub, clock, retry=RetryPolicy(rng=random.Random(7))
-        )
-        scheduler = Scheduler(store, engine, hub, clock)
-
-        async def run() -> None:
-            scheduler.fire_due()
-            await engine.drain()
-            engine.finish_settled()
-
-        yield run
 
 
 async def create(client: Client, proof: Proof, **fields: Any) -> Any:

@@ -15,7 +15,7 @@ from yarl import URL
 
 from pushdesk.domain import Replacement, Subscription
 from pushdesk.errors import InvalidInput, PushdeskError
-from pushdesk.events import Event, EventHub, ReminderSent
+from pushdesk.events import DeviceReplaced, Event, EventHub, ReminderSent
 from pushdesk.log import WEB
 from pushdesk.server.api import parse_json
 from pushdesk.server.limits import ClientLimits, refusal
@@ -26,6 +26,9 @@ from pushdesk.validation import check
 
 # The most a page may send in one message: an identify is well under it.
 MAX_MESSAGE_BYTES = 4096
+
+# When a page may say again who it is after the database could not check it.
+BUSY_RETRY_SECONDS = 5
 
 
 class LiveEvents:
@@ -106,38 +109,49 @@ class LiveEvents:
         self, socket: web.WebSocketResponse, message: Any, address: str
     ) -> dict[str, Any]:
         """The answer to what a page said: the device it now counts as, or
-        why not. A refused identify leaves the socket as no device, so a page
-        whose subscription was removed stops hearing that device's events."""
-        self._devices[socket] = None
+        why not.
+
+        A refusal that will pass (asked too often, the database busy) carries
+        ``retry_after`` and changes nothing: the device already proven stays,
+        as others at the same address (a household's NAT) may have used up
+        the allowance. Any other refusal leaves the socket as no device, so a
+        page whose subscription was removed stops hearing that device's
+        events.
+        """
         wait = self._limits.live_identify_wait(address)
         if wait is not None:
             return _refused(
-                f"This address said who it is too often; try again in {wait} seconds."
+                f"This address said who it is too often; try again in {wait} seconds.",
+                retry_after=wait,
             )
-        if message.type != WSMsgType.TEXT:
-            return _refused("Live events take JSON text messages only.")
 
         try:
-            said = check(
-                LiveIdentifyMessage,
-                parse_json(message.data, "The message"),
-                self._allowed_origins,
-            )
-            device = None
-            if said.device is not None:
-                found = self._find_device(said.device.replacement())
-                if found is None:
-                    return _refused(NOT_SUBSCRIBED, "device")
-                device = found.id
+            device = self._proven_device(message)
         except InvalidInput as exc:
+            self._devices[socket] = None
             return _refused(str(exc), exc.field)
         except PushdeskError as exc:
-            # The database busy or unreadable: the page may say it again later.
             WEB.warning("a page could not be identified: %s", exc)
-            return _refused(str(exc))
+            return _refused(str(exc), retry_after=BUSY_RETRY_SECONDS)
 
         self._devices[socket] = device
         return {"type": "identified", "device": device}
+
+    def _proven_device(self, message: Any) -> int | None:
+        """The device an identify message proves, None for "no device"."""
+        if message.type != WSMsgType.TEXT:
+            raise InvalidInput("Live events take JSON text messages only.")
+        said = check(
+            LiveIdentifyMessage,
+            parse_json(message.data, "The message"),
+            self._allowed_origins,
+        )
+        if said.device is None:
+            return None
+        found = self._find_device(said.device.replacement())
+        if found is None:
+            raise InvalidInput(NOT_SUBSCRIBED, "device")
+        return found.id
 
     async def close(self) -> None:
         self._unsubscribe()
@@ -145,6 +159,13 @@ class LiveEvents:
             await socket.close(message=b"pushdesk is stopping")
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, DeviceReplaced):
+            # The page stays open across its browser's renewal, and its
+            # worker tells it nothing: it goes on as the device that took over.
+            for socket, device in self._devices.items():
+                if device == event.old:
+                    self._devices[socket] = event.new
+            return
         if not isinstance(event, ReminderSent):
             return
         for socket, device in list(self._devices.items()):
@@ -204,8 +225,13 @@ def _message(event: ReminderSent, device: int) -> dict[str, Any]:
     }
 
 
-def _refused(message: str, field: str | None = None) -> dict[str, Any]:
-    return {"type": "refused", "error": message, "field": field}
+def _refused(
+    message: str, field: str | None = None, retry_after: int | None = None
+) -> dict[str, Any]:
+    refusal: dict[str, Any] = {"type": "refused", "error": message, "field": field}
+    if retry_after is not None:
+        refusal["retry_after"] = retry_after
+    return refusal
 
 
 async def _send(socket: web.WebSocketResponse, message: dict[str, Any]) -> None:

@@ -25,7 +25,12 @@ from pushdesk.domain import (
     Urgency,
 )
 from pushdesk.errors import DeviceLimitReached, InvalidInput, NotFound, NotOwner
-from pushdesk.events import EventHub, ReminderChanged, SubscriptionsChanged
+from pushdesk.events import (
+    DeviceReplaced,
+    EventHub,
+    ReminderChanged,
+    SubscriptionsChanged,
+)
 from pushdesk.log import UI, WEB
 from pushdesk.services.settings import SettingsService
 from pushdesk.settings import OperatorSettings
@@ -78,6 +83,8 @@ class SubscriptionService:
                 WEB.info("%s replaced %s", stored.short_endpoint, old.short_endpoint)
         if created:
             WEB.info("new subscription %s", stored.short_endpoint)
+        if old is not None and old.id != stored.id:
+            self._hub.publish(DeviceReplaced(old.id, stored.id))
         self._hub.publish(SubscriptionsChanged())
         return stored, created
 

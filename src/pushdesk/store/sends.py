@@ -235,10 +235,12 @@ class SendStore:
 
     def devices(self, reminder_id: int, occurrence_at: datetime) -> frozenset[int]:
         """The devices one occurrence of a reminder was sent to, whatever came
-        of it (ids of devices removed since included)."""
+        of it, that are still subscribed: one removed meanwhile (by the
+        operator, or found gone) is no longer anyone's to tell."""
         rows = self._db.execute(
-            "SELECT subscription_id FROM sends WHERE reminder_id = ? "
-            "AND occurrence_at = ?",
+            "SELECT sends.subscription_id FROM sends "
+            "JOIN subscriptions ON subscriptions.id = sends.subscription_id "
+            "WHERE sends.reminder_id = ? AND sends.occurrence_at = ?",
             [reminder_id, to_db_time(occurrence_at)],
         ).fetchall()
         return frozenset(row[0] for row in rows)
