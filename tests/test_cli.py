@@ -13,6 +13,7 @@ from pushdesk.domain import Replacement, SubscriptionInput
 from pushdesk.events import EventHub
 from pushdesk.services import Services
 from pushdesk.store import Store
+from tests.support.cli import help_text
 from tests.support.keys import AUTH, P256DH
 
 
@@ -662,3 +663,13 @@ def test_reminders_json_says_which_a_visitor_set_and_from_which_device(
     assert rows["Oven"]["visitor_device"] == device.id
     assert rows["Oven"]["target"] == {"groups": [], "subscriptions": [device.id]}
     assert rows["Big room"]["visitor_device"] is None
+
+
+def test_pushdesk_help_has_examples_and_points_at_each_commands_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = help_text(capsys)
+
+    assert "Example: pushdesk serve --vapid-subject " in out
+    assert 'Example: pushdesk remind "Tea is ready" --in 5m' in out
+    assert "Every command has its own --help" in out

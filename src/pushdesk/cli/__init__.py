@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pushdesk",
         description="Send Web Push reminders to phones and browsers on your LAN. "
         "Without a command, starts the desktop app.",
+        epilog="Example: pushdesk serve --vapid-subject mailto:you@example.org\n"
+        'Example: pushdesk remind "Tea is ready" --in 5m\n'
+        "Every command has its own --help, e.g. pushdesk reminders --help.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common_options(parser, top=True)
     add_running_options(parser, top=True)
