@@ -214,9 +214,11 @@ async def deliver_push(
     CPU load) a push handed over this way showed nothing. What Chromium made
     of each try is now collected, so a failure says whether the worker never
     got the push or got it and failed; a push service delivers again what
-    the browser did not take, so this does too, up to three times, and the
-    notification's tag keeps that to one notification. Each retry is listed
-    at the end of the run.
+    the browser did not take, so this does too, up to three times. For
+    pushdesk's own payloads the notification's tag keeps that to one
+    notification; the untagged payloads of the "exactly one" test would show
+    a late first try twice, which that test would catch. Each retry is
+    listed at the end of the run.
     """
     cdp = await context.new_cdp_session(page)
     registration = await service_worker_registration(cdp, page_url(runtime) + "/")
