@@ -285,9 +285,7 @@ class Runtime:
             initializer=follow_parent,
         )
         try:
-            await asyncio.get_running_loop().run_in_executor(
-                executor, encrypt_many, [], b""
-            )
+            await asyncio.get_running_loop().run_in_executor(executor, encrypt_many, [])
         except (BrokenProcessPool, OSError) as exc:
             # Sending still works, only on this core: slower, not broken.
             APP.warning("no encryption worker (%s); encrypting in-process", exc)

@@ -1,8 +1,10 @@
 import json
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -235,6 +237,53 @@ async def test_corrupt_stored_keys_fail_that_device_only(
 
     assert isinstance(outcome, Failed)
     assert outcome.error.startswith("cannot encrypt")
+
+
+class CountingWorker(ThreadPoolExecutor):
+    """A real executor that counts the jobs it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.jobs = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.jobs += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_a_chunk_of_payloads_is_one_trip_to_the_worker_each_device_its_own(
+    keys: VapidKeys, clock: FakeClock, push_service: PushServiceDouble
+) -> None:
+    # Every push carries its device's own receipt, so no two payloads of a
+    # fan-out are alike; one trip per payload halved the sending rate.
+    browsers = [push_service.new_subscription() for _ in range(5)]
+    items = [
+        (stored(browser, n), reminder_payload(reminder(), n, f"receipt-{n}"))
+        for n, browser in enumerate(browsers, start=1)
+    ]
+    broken = Subscription(**{**items[2][0].__dict__, "p256dh": "AAAA"})
+    items[2] = (broken, items[2][1])
+    worker = CountingWorker()
+    guard = EndpointGuard([push_service.origin])
+
+    async with aiohttp.ClientSession() as session:
+        sender = PushSender(keys, SUBJECT, session, clock, guard=guard, executor=worker)
+        bodies = await sender.encrypt_all(items)
+        outcomes = [
+            await sender.post(subscription, body, ttl=60)
+            for (subscription, _), body in zip(items, bodies, strict=True)
+        ]
+    worker.shutdown()
+
+    assert worker.jobs == 1
+    assert isinstance(outcomes.pop(2), Failed)
+    assert outcomes == [Delivered(201)] * 4
+    received = sorted(
+        (push.json()["device"], push.json()["receipt"])
+        for push in push_service.received
+    )
+    assert received == [(n, f"receipt-{n}") for n in (1, 2, 4, 5)]
+    assert push_service.problems == []
 
 
 def test_payload_is_utf8_json_with_the_fields_the_worker_reads() -> None:

@@ -35,12 +35,15 @@ def encrypt(endpoint: str, p256dh: str, auth: str, payload: bytes) -> bytes:
     return body
 
 
-def encrypt_many(
-    items: list[tuple[str, str, str]], payload: bytes
-) -> list[bytes | str]:
-    """Encrypt one payload for many subscriptions; a failure is its error text."""
+def encrypt_many(items: list[tuple[str, str, str, bytes]]) -> list[bytes | str]:
+    """Encrypt each payload for its subscription (endpoint, p256dh, auth,
+    payload); a failure is its error text.
+
+    One call for a whole chunk: every push carries its device's own receipt,
+    and a call per payload would cost a round trip to the worker each.
+    """
     bodies: list[bytes | str] = []
-    for endpoint, p256dh, auth in items:
+    for endpoint, p256dh, auth, payload in items:
         try:
             bodies.append(encrypt(endpoint, p256dh, auth, payload))
         except Exception as exc:  # keys that cannot be used fail that device only

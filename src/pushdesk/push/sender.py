@@ -8,7 +8,6 @@ never posted to: it fails for good, like a push service's final no.
 """
 
 import asyncio
-from collections import defaultdict
 from concurrent.futures import Executor
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -89,25 +88,11 @@ class PushSender:
         self, items: list[tuple[Subscription, bytes]]
     ) -> list[bytes | str]:
         """Encrypt each payload for its subscription; an error is its text."""
-        by_payload: dict[bytes, list[int]] = defaultdict(list)
-        for index, (_, payload) in enumerate(items):
-            by_payload[payload].append(index)
-
-        bodies: list[bytes | str] = [b""] * len(items)
+        work = [(s.endpoint, s.p256dh, s.auth, payload) for s, payload in items]
+        if self._executor is None:
+            return encrypt_many(work)
         loop = asyncio.get_running_loop()
-        for payload, indexes in by_payload.items():
-            keys = [
-                (s.endpoint, s.p256dh, s.auth) for s in (items[i][0] for i in indexes)
-            ]
-            if self._executor is None:
-                encrypted = encrypt_many(keys, payload)
-            else:
-                encrypted = await loop.run_in_executor(
-                    self._executor, encrypt_many, keys, payload
-                )
-            for index, body in zip(indexes, encrypted, strict=True):
-                bodies[index] = body
-        return bodies
+        return await loop.run_in_executor(self._executor, encrypt_many, work)
 
     async def post(
         self,
