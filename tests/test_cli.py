@@ -673,3 +673,13 @@ def test_pushdesk_help_has_examples_and_points_at_each_commands_help(
     assert "Example: pushdesk serve --vapid-subject " in out
     assert 'Example: pushdesk remind "Tea is ready" --in 5m' in out
     assert "Every command has its own --help" in out
+
+
+def test_pushdesk_help_fits_an_80_column_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+
+    out = help_text(capsys)
+
+    assert [line for line in out.splitlines() if len(line) > 80] == []

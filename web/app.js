@@ -450,9 +450,7 @@ const MAX_IDENTIFY_WAIT_SECONDS = 300;
  * sent to its own device.
  */
 async function identifyLive() {
-  window.clearTimeout(identifyAgain);
-  identifyAgain = null;
-  delete body.dataset.liveWait;
+  stopWaitingToIdentify();
   identifyTicket += 1;
   const ticket = identifyTicket;
   const socket = liveSocket;
@@ -472,6 +470,12 @@ async function identifyLive() {
   } catch {
     // Closing already; the next connection says it again.
   }
+}
+
+function stopWaitingToIdentify() {
+  window.clearTimeout(identifyAgain);
+  identifyAgain = null;
+  delete body.dataset.liveWait;
 }
 
 function onLiveMessage(message) {
@@ -532,6 +536,7 @@ function connectEvents() {
     });
     socket.addEventListener('close', () => {
       if (liveSocket === socket) liveSocket = null;
+      stopWaitingToIdentify(); // the next socket says it anew once open
       delete body.dataset.liveDevice;
       body.dataset.events = 'closed';
       retry();

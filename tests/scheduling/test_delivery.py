@@ -8,13 +8,14 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 
-from pushdesk.domain import ReminderStatus, Target, Urgency
+from pushdesk.domain import ReminderStatus, Replacement, Target, Urgency
 from pushdesk.events import Alert, EventHub
 from pushdesk.push.guard import EndpointGuard
 from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
+from pushdesk.validation import parse_subscription
 from tests.scheduling.conftest import run_due, subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
@@ -493,3 +494,31 @@ async def test_a_working_push_service_clears_its_alert_and_flags(
 
     assert services.alerts() == []
     assert store.subscriptions.all()[0].flag_reason is None
+
+
+async def test_a_waiting_retry_follows_its_device_when_the_browser_renews(
+    scheduler: Scheduler,
+    engine: DeliveryEngine,
+    services: Services,
+    clock: FakeClock,
+    push_service: PushServiceDouble,
+) -> None:
+    # The first try fails; before the retry, the browser renews its
+    # subscription (the worker posts the new one, proven by the old secret).
+    [old] = subscribe(services, push_service)
+    push_service.respond_with(old, 503, times=1)
+    reminder = services.reminders.schedule(
+        "Payroll", "Salaries are late", None, clock.now
+    )
+    await run_due(scheduler, engine)
+    renewed = push_service.new_subscription()
+    services.subscriptions.register(
+        parse_subscription(renewed.to_json(), [push_service.origin]),
+        replaces=Replacement(old.endpoint, old.to_json()["keys"]["auth"]),
+    )
+
+    clock.advance(minutes=5)
+    await run_due(scheduler, engine)
+
+    assert [push.endpoint for push in push_service.received] == [renewed.endpoint]
+    assert services.reminders.get(reminder.id).status is ReminderStatus.SENT

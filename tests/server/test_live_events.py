@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pushdesk.domain import Target
+from pushdesk.errors import StorageError, StorageKind
 from pushdesk.events import EventHub, ReminderSent
 from pushdesk.services import Services
 from pushdesk.store import Store
@@ -313,3 +314,57 @@ async def test_a_visitors_reminder_tells_its_devices_pages_to_reload_without_tex
             "device": anna_id,
         }
         assert (await next_message(bobs))["id"] == 8
+
+
+async def test_a_page_renewed_after_its_push_went_out_still_hears_of_it(
+    client: Client,
+    services: Services,
+    clock: FakeClock,
+    send_due: SendDue,
+    push_service: PushServiceDouble,
+    anna: Proof,
+    bob: Proof,
+) -> None:
+    # Anna's push goes out at once; Bob's retry keeps the occurrence open
+    # while Anna's browser renews its subscription with her page open.
+    push_service.respond_with(bob["endpoint"], 503, times=1)
+    async with live_page(client) as annas:
+        await identify(annas, anna)
+        services.reminders.schedule("Payroll", "Salaries are late", None, clock.now)
+        await send_due()
+        renewed = push_service.new_subscription()
+        await subscribed(client, renewed, expect=(201,), replaces=anna)
+        clock.advance(minutes=5)
+        await send_due()
+        event = await next_message(annas)
+
+    assert event["title"] == "Payroll"
+    assert len(push_service.received) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "retry_after"), [(StorageKind.BUSY, 5), (StorageKind.DAMAGED, None)]
+)
+async def test_a_database_fault_at_identify_never_names_its_file(
+    client: Client,
+    store: Store,
+    anna: Proof,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: StorageKind,
+    retry_after: int | None,
+) -> None:
+    # In WAL mode a read meets a busy file only in rare moments (another
+    # process recovering the journal), too rare to make here on purpose: the
+    # store's lookup raises what it would raise then.
+    path = store.db.conn.path
+
+    def fault(endpoint: str) -> None:
+        raise StorageError(kind, path)
+
+    async with live_page(client) as page:
+        monkeypatch.setattr(store.subscriptions, "find", fault)
+        refused = await identify(page, anna)
+
+    assert refused["type"] == "refused"
+    assert refused.get("retry_after") == retry_after
+    assert str(path.parent) not in refused["error"]

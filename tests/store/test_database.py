@@ -7,7 +7,13 @@ import pytest
 from pushdesk.domain import SubscriptionInput
 from pushdesk.errors import StartupError
 from pushdesk.store import Store
-from pushdesk.store.db import from_db_time, migrations, to_db_time
+from pushdesk.store.db import (
+    StoreConnection,
+    StoreCursor,
+    from_db_time,
+    migrations,
+    to_db_time,
+)
 from tests.support.keys import AUTH, P256DH
 
 
@@ -99,3 +105,21 @@ def test_a_write_waits_for_another_process_to_finish_its_own(
     other.close()
     assert store.settings.get("other") == "1"
     assert len(store.subscriptions.all()) == 1
+
+
+def test_the_connection_keeps_sqlites_row_factory_on_every_statement(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rows.db"
+    connection = sqlite3.connect(path, factory=StoreConnection)
+    connection.path = path
+    connection.executescript("CREATE TABLE t (a INTEGER, b TEXT)")
+    connection.row_factory = sqlite3.Row
+
+    many = connection.executemany("INSERT INTO t VALUES (?, ?)", [(1, "one")])
+    row = connection.execute("SELECT a, b FROM t").fetchone()
+    again = many.execute("SELECT b FROM t").fetchone()
+    connection.close()
+
+    assert isinstance(many, StoreCursor)
+    assert (row["a"], row["b"], again["b"]) == (1, "one", "one")

@@ -7,6 +7,7 @@ import argparse
 import os
 import sqlite3
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from pushdesk import __version__, log
@@ -36,8 +37,13 @@ __all__ = ["build_parser", "config_from", "main", "parse_duration"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pushdesk",
-        description="Send Web Push reminders to phones and browsers on your LAN. "
-        "Without a command, starts the desktop app.",
+        # Filled here, as every command's help is (add_command): the raw
+        # formatter keeps the examples one to a line but wraps nothing.
+        description=textwrap.fill(
+            "Send Web Push reminders to phones and browsers on your LAN. "
+            "Without a command, starts the desktop app.",
+            79,
+        ),
         epilog="Example: pushdesk serve --vapid-subject mailto:you@example.org\n"
         'Example: pushdesk remind "Tea is ready" --in 5m\n'
         "Every command has its own --help, e.g. pushdesk reminders --help.",

@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, hdrs, web
 from yarl import URL
 
 from pushdesk.domain import Replacement, Subscription
-from pushdesk.errors import InvalidInput, PushdeskError
+from pushdesk.errors import InvalidInput, StorageError, StorageKind
 from pushdesk.events import DeviceReplaced, Event, EventHub, ReminderSent
 from pushdesk.log import WEB
 from pushdesk.server.api import parse_json
@@ -130,9 +130,14 @@ class LiveEvents:
         except InvalidInput as exc:
             self._devices[socket] = None
             return _refused(str(exc), exc.field)
-        except PushdeskError as exc:
+        except StorageError as exc:
+            # Pages are not told where the operator keeps their files. Only a
+            # busy database will pass; one that cannot be read proves nothing.
             WEB.warning("a page could not be identified: %s", exc)
-            return _refused(str(exc), retry_after=BUSY_RETRY_SECONDS)
+            if exc.kind is StorageKind.BUSY:
+                return _refused(exc.public_message, retry_after=BUSY_RETRY_SECONDS)
+            self._devices[socket] = None
+            return _refused(exc.public_message)
 
         self._devices[socket] = device
         return {"type": "identified", "device": device}

@@ -79,6 +79,7 @@ class SubscriptionService:
             )
             if old is not None and old.id != stored.id:
                 self._store.reminders.move_device(old.id, stored.id)
+                self._store.sends.move_device(old.id, stored.id)
                 self._store.subscriptions.delete(old.id)
                 WEB.info("%s replaced %s", stored.short_endpoint, old.short_endpoint)
         if created:

@@ -101,15 +101,19 @@ class StoreConnection(sqlite3.Connection):
         return super().cursor(factory)
 
     # sqlite3's own execute() makes a plain cursor whatever cursor() says, so
-    # these go through a StoreCursor themselves.
+    # these go through cursor() themselves (which also gives the cursor the
+    # connection's row_factory).
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        return StoreCursor(self).execute(sql, parameters)
+        cursor: StoreCursor = self.cursor()
+        return cursor.execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
-        return StoreCursor(self).executemany(sql, parameters)
+        cursor: StoreCursor = self.cursor()
+        return cursor.executemany(sql, parameters)
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
-        return StoreCursor(self).executescript(sql_script)
+        cursor: StoreCursor = self.cursor()
+        return cursor.executescript(sql_script)
 
     def commit(self) -> None:
         try:

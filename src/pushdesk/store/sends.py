@@ -233,6 +233,21 @@ class SendStore:
         ).fetchall()
         return Counter(dict(rows))
 
+    def move_device(self, old: int, new: int) -> None:
+        """A device subscribed anew (its browser renewed the subscription):
+        its sends, waiting retries and settled ones alike, are the new row's.
+
+        A send the new row already has for the same occurrence (it was
+        subscribed on its own before) stays with the old one, which is
+        dropped as gone when it is claimed.
+        """
+        with write(self._db):
+            self._db.execute(
+                "UPDATE OR IGNORE sends SET subscription_id = ? "
+                "WHERE subscription_id = ?",
+                [new, old],
+            )
+
     def devices(self, reminder_id: int, occurrence_at: datetime) -> frozenset[int]:
         """The devices one occurrence of a reminder was sent to, whatever came
         of it, that are still subscribed: one removed meanwhile (by the
