@@ -23,6 +23,7 @@ from pushdesk.store import Store
 from tests.support import redeliveries
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
+from tests.support.sending import run_due
 
 # Qt tests run without a screen unless a test starts Xvfb on purpose.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -104,24 +105,24 @@ def guard(push_service: PushServiceDouble) -> EndpointGuard:
 
 
 @pytest_asyncio.fixture
-async def engine(
-    store: Store, hub: EventHub, clock: FakeClock, tmp_path: Path, guard: EndpointGuard
-) -> AsyncIterator[DeliveryEngine]:
+async def push_sender(
+    tmp_path: Path, guard: EndpointGuard
+) -> AsyncIterator[PushSender]:
+    """pushdesk's sender, its host names resolved through the guard."""
     keys = load_or_create(tmp_path / "vapid_private.pem")
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard))
     async with aiohttp.ClientSession(connector=connector) as session:
         # The token's expiry is checked against the push service's real clock,
         # so the sender keeps real time while the scheduler's clock is moved.
-        sender = PushSender(
-            keys,
-            "mailto:ops@example.org",
-            session,
-            system_clock,
-            guard=guard,
-            timeout=2,
-        )
-        retry = RetryPolicy(rng=random.Random(7))
-        yield DeliveryEngine(store, sender, hub, clock, retry=retry)
+        yield PushSender(keys, SUBJECT, session, system_clock, guard=guard, timeout=2)
+
+
+@pytest.fixture
+def engine(
+    store: Store, hub: EventHub, clock: FakeClock, push_sender: PushSender
+) -> DeliveryEngine:
+    retry = RetryPolicy(rng=random.Random(7))
+    return DeliveryEngine(store, push_sender, hub, clock, retry=retry)
 
 
 @pytest.fixture
@@ -136,10 +137,4 @@ def send_due(
     scheduler: Scheduler, engine: DeliveryEngine
 ) -> Callable[[], Awaitable[None]]:
     """One round as the app runs it: fire what is due, send it, settle it."""
-
-    async def run() -> None:
-        scheduler.fire_due()
-        await engine.drain()
-        engine.finish_settled()
-
-    return run
+    return lambda: run_due(scheduler, engine)

@@ -485,8 +485,8 @@ function onLiveMessage(message) {
     // Asked too often from this address, or the server was busy: nothing
     // changed there, and the page says it again once the wait is over.
     const seconds = Math.min(Math.max(message.retry_after, 1), MAX_IDENTIFY_WAIT_SECONDS);
+    stopWaitingToIdentify();
     body.dataset.liveWait = String(seconds);
-    window.clearTimeout(identifyAgain);
     identifyAgain = window.setTimeout(identifyLive, seconds * 1000);
   } else if (message.type === 'refused') {
     // Not known as this device (removed by the operator, say): nothing

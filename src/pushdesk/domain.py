@@ -33,7 +33,8 @@ DEFAULT_TTL_SECONDS = 24 * 60 * 60
 # below all of those, so that each part reads the one value.
 
 # Push services keep a message for an offline device at most about four weeks.
-MAX_TTL_SECONDS = 28 * 24 * 60 * 60
+MAX_TTL = timedelta(days=28)
+MAX_TTL_SECONDS = int(MAX_TTL.total_seconds())
 
 # A one-shot found this much past due at start (pushdesk was off) is missed,
 # not sent: "lunch is ready" three hours later helps nobody.

@@ -29,7 +29,7 @@ from pushdesk.domain import (
     DEFAULT_MAX_LATENESS,
     DEFAULT_TTL_SECONDS,
     MAX_CONCURRENCY,
-    MAX_TTL_SECONDS,
+    MAX_TTL,
     MIN_MAX_LATENESS,
     Urgency,
 )
@@ -184,7 +184,7 @@ def check_main_port(port: int | None) -> int | None:
 def check_ttl(ttl: timedelta) -> timedelta:
     if ttl < timedelta(0):
         raise InvalidInput("The time to live cannot be negative.")
-    if ttl > timedelta(seconds=MAX_TTL_SECONDS):
+    if ttl > MAX_TTL:
         raise InvalidInput(
             "Push services keep a message for at most 28 days; choose 28d or less."
         )

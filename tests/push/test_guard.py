@@ -43,10 +43,11 @@ from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
-from tests.scheduling.conftest import run_due, subscribe
+from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
 from tests.support.keys import AUTH, P256DH
 from tests.support.push_service import PushServiceDouble
+from tests.support.sending import run_due
 
 SUBJECT = "mailto:ops@example.org"
 TOKEN = "secret-push-token"  # the bearer part of an endpoint: never logged

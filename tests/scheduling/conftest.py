@@ -1,7 +1,5 @@
 import json
 
-from pushdesk.scheduling.delivery import DeliveryEngine
-from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
 
@@ -19,10 +17,3 @@ def subscribe(
             json.dumps([document]), [push_service.origin]
         )
     return browsers
-
-
-async def run_due(scheduler: Scheduler, engine: DeliveryEngine) -> None:
-    """One round as the app runs it: fire what is due, send what is ready."""
-    scheduler.fire_due()
-    await engine.drain()
-    engine.finish_settled()

@@ -16,9 +16,10 @@ from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
 from pushdesk.validation import parse_subscription
-from tests.scheduling.conftest import run_due, subscribe
+from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
+from tests.support.sending import run_due
 
 
 async def test_201_410_and_503_then_201(

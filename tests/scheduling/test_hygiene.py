@@ -26,10 +26,11 @@ from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.server.app import create_app
 from pushdesk.services import Services
 from pushdesk.store import Store
-from tests.scheduling.conftest import run_due, subscribe
+from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
 from tests.support.devices import add_device
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
+from tests.support.sending import run_due
 
 PUBLIC_KEY = "B" + "A" * 86
 SUBJECT = "mailto:ops@example.org"

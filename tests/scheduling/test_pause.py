@@ -15,9 +15,10 @@ from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.services.sending import SendingControl
 from pushdesk.store import Store
-from tests.scheduling.conftest import run_due, subscribe
+from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
+from tests.support.sending import run_due
 
 
 async def until(condition: Callable[[], bool], seconds: float = 5) -> None:

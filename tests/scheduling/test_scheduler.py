@@ -11,9 +11,10 @@ from pushdesk.scheduling.recurrence import parse_rule
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
-from tests.scheduling.conftest import run_due, subscribe
+from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import PushServiceDouble
+from tests.support.sending import run_due
 
 
 async def test_reminder_fires_at_its_second_and_not_before(

@@ -7,9 +7,10 @@ from pushdesk.scheduling.delivery import DeliveryEngine
 from pushdesk.scheduling.scheduler import Scheduler
 from pushdesk.services import Services
 from pushdesk.store import Store
-from tests.scheduling.conftest import run_due, subscribe
+from tests.scheduling.conftest import subscribe
 from tests.support.clock import FakeClock
 from tests.support.push_service import BrowserSubscription, PushServiceDouble
+from tests.support.sending import run_due
 
 
 def proof(browser: BrowserSubscription) -> Replacement:

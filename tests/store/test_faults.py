@@ -18,13 +18,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from pushdesk.cli import main
-from pushdesk.clock import system_clock
 from pushdesk.config import Config, ServerOptions
 from pushdesk.domain import (
     ENGINE_SILENCE,
@@ -36,9 +34,7 @@ from pushdesk.domain import (
 )
 from pushdesk.errors import PushdeskError, StorageError, StorageKind
 from pushdesk.events import Alert, Event, EventHub
-from pushdesk.push.guard import EndpointGuard
 from pushdesk.push.sender import PushSender
-from pushdesk.push.vapid import load_or_create
 from pushdesk.scheduling.delivery import POLL_SECONDS, DeliveryEngine
 from pushdesk.scheduling.outage import ALERT_AFTER, StorageOutage, alert_key
 from pushdesk.scheduling.scheduler import POLL_SECONDS as SCHEDULER_POLL_SECONDS
@@ -425,23 +421,6 @@ class FaultAfterPost:
         return outcome
 
 
-@pytest_asyncio.fixture
-async def sender(
-    tmp_path: Path, push_service: PushServiceDouble
-) -> AsyncIterator[PushSender]:
-    keys = load_or_create(tmp_path / "vapid_private.pem")
-    guard = EndpointGuard([push_service.origin])
-    async with aiohttp.ClientSession() as session:
-        yield PushSender(
-            keys,
-            "mailto:ops@example.org",
-            session,
-            system_clock,
-            guard=guard,
-            timeout=2,
-        )
-
-
 def fired_to(
     services: Services,
     store: Store,
@@ -471,12 +450,12 @@ async def test_outcomes_the_database_refused_are_written_on_a_later_pass(
     clock: FakeClock,
     faults: Faults,
     push_service: PushServiceDouble,
-    sender: PushSender,
+    push_sender: PushSender,
     kind: StorageKind,
 ) -> None:
     reminder_id = fired_to(services, store, hub, clock, push_service, devices=3)
     engine = DeliveryEngine(
-        store, FaultAfterPost(sender, lambda: make(faults, kind)), hub, clock
+        store, FaultAfterPost(push_sender, lambda: make(faults, kind)), hub, clock
     )
 
     wait = await engine.run_once()
@@ -503,10 +482,12 @@ async def test_outcomes_kept_at_stop_are_written_if_the_database_is_back(
     clock: FakeClock,
     faults: Faults,
     push_service: PushServiceDouble,
-    sender: PushSender,
+    push_sender: PushSender,
 ) -> None:
     reminder_id = fired_to(services, store, hub, clock, push_service, devices=2)
-    engine = DeliveryEngine(store, FaultAfterPost(sender, faults.read_only), hub, clock)
+    engine = DeliveryEngine(
+        store, FaultAfterPost(push_sender, faults.read_only), hub, clock
+    )
     await engine.run_once()
     faults.clear()
 
@@ -524,12 +505,14 @@ async def test_outcomes_that_cannot_be_written_by_stop_are_sent_again_not_lost(
     clock: FakeClock,
     faults: Faults,
     push_service: PushServiceDouble,
-    sender: PushSender,
+    push_sender: PushSender,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="pushdesk")
     reminder_id = fired_to(services, store, hub, clock, push_service, devices=2)
-    engine = DeliveryEngine(store, FaultAfterPost(sender, faults.read_only), hub, clock)
+    engine = DeliveryEngine(
+        store, FaultAfterPost(push_sender, faults.read_only), hub, clock
+    )
     await engine.run_once()
 
     engine.request_stop()
@@ -538,7 +521,7 @@ async def test_outcomes_that_cannot_be_written_by_stop_are_sent_again_not_lost(
     assert "unable to record 2 push outcomes before stopping" in caplog.text
     faults.clear()
     clock.advance(seconds=ENGINE_SILENCE.total_seconds() + 1)
-    await DeliveryEngine(store, sender, hub, clock).run_once()
+    await DeliveryEngine(store, push_sender, hub, clock).run_once()
 
     assert len(push_service.received) == 4
     assert store.sends.states(reminder_id) == Counter({"delivered": 2})

@@ -9,13 +9,13 @@ is a query, so a restart loses nothing and repeats nothing.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pushdesk import settings as catalogue
 from pushdesk.clock import Clock
 from pushdesk.devices import Staleness
 from pushdesk.domain import (
-    MAX_TTL_SECONDS,
+    MAX_TTL,
     Reminder,
     ReminderDraft,
     Subscription,
@@ -54,7 +54,6 @@ WARNING_MESSAGE = (
     "otherwise it will be removed on {date}."
 )
 
-
 _SETTINGS = ("stale_after_days", "remove_after_warning_days")
 
 
@@ -79,7 +78,7 @@ def warning_draft(ids: list[int], now: datetime, staleness: Staleness) -> Remind
     keeps the device.
     """
     removal_at = staleness.removal_at(now)
-    ttl = min(staleness.grace, timedelta(seconds=MAX_TTL_SECONDS))
+    ttl = min(staleness.grace, MAX_TTL)
     return ReminderDraft(
         WARNING_TITLE,
         WARNING_MESSAGE.format(date=removal_date(removal_at)),

@@ -77,15 +77,18 @@ class SubscriptionService:
             stored, created = self._store.subscriptions.upsert(
                 subscription, self._clock(), groups
             )
-            if old is not None and old.id != stored.id:
-                self._store.reminders.move_device(old.id, stored.id)
-                self._store.sends.move_device(old.id, stored.id)
-                self._store.subscriptions.delete(old.id)
-                WEB.info("%s replaced %s", stored.short_endpoint, old.short_endpoint)
+            replaced = old if old is not None and old.id != stored.id else None
+            if replaced is not None:
+                self._store.reminders.move_device(replaced.id, stored.id)
+                self._store.sends.move_device(replaced.id, stored.id)
+                self._store.subscriptions.delete(replaced.id)
+                WEB.info(
+                    "%s replaced %s", stored.short_endpoint, replaced.short_endpoint
+                )
         if created:
             WEB.info("new subscription %s", stored.short_endpoint)
-        if old is not None and old.id != stored.id:
-            self._hub.publish(DeviceReplaced(old.id, stored.id))
+        if replaced is not None:
+            self._hub.publish(DeviceReplaced(replaced.id, stored.id))
         self._hub.publish(SubscriptionsChanged())
         return stored, created
 
